@@ -1,0 +1,169 @@
+"""One launcher owns the embedded servers and the processes that use them.
+
+    python -m config.launcher serve          # migrate, load agents, seed demo, web + worker
+    python -m config.launcher exec -- CMD    # run CMD with the services up (make test)
+
+It starts embedded Postgres/Redis only where DATABASE_URL / REDIS_URL are unset, hands
+the URLs to its children (so they never start servers of their own), and on Ctrl-C or
+SIGTERM stops the children first and the servers last, leaving no process behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from config.embedded import BASE_DIR, EmbeddedServiceError, EmbeddedServices, data_dir
+
+PYTHON = sys.executable
+
+
+class AlreadyRunning(RuntimeError):
+    pass
+
+
+class Launcher:
+    def __init__(self):
+        self.root = data_dir()
+        self.services = EmbeddedServices(self.root)
+        self.children: list[subprocess.Popen] = []
+        self._lock_file = None
+
+    # --- ownership ---------------------------------------------------------------
+    def acquire(self) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.root / "launcher.pid"
+        self._lock_file = open(lock_path, "a+")
+        try:
+            fcntl.flock(self._lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock_file.seek(0)
+            pid = self._lock_file.read().strip() or "?"
+            raise AlreadyRunning(
+                f"Ask Panel is already running with the data in {self.root} (launcher pid {pid}). "
+                f"Stop it first (Ctrl-C in its terminal, or `kill {pid}`), or set ASKPANEL_DATA_DIR "
+                "to run a second instance with other data."
+            ) from None
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(str(os.getpid()))
+        self._lock_file.flush()
+
+    def start_services(self) -> dict[str, str]:
+        urls = self.services.start()
+        for name, url in urls.items():
+            print(f"[launcher] embedded {name.split('_')[0].lower()}: {url}", flush=True)
+        return urls
+
+    def shutdown(self) -> None:
+        for child in self.children:
+            if child.poll() is None:
+                try:
+                    os.killpg(child.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        deadline = time.monotonic() + 20
+        for child in self.children:
+            try:
+                child.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(child.pid, signal.SIGKILL)
+                child.wait()
+        self.children.clear()
+        self.services.stop()
+
+    # --- children ------------------------------------------------------------------
+    def spawn(self, command: list[str], env: dict | None = None) -> subprocess.Popen:
+        # Own process group: Ctrl-C reaches the launcher, which stops children in order.
+        child = subprocess.Popen(command, cwd=BASE_DIR, env=env or os.environ.copy(), start_new_session=True)
+        self.children.append(child)
+        return child
+
+    def run(self, command: list[str]) -> int:
+        child = self.spawn(command)
+        code = child.wait()
+        self.children.remove(child)
+        return code
+
+    def manage(self, *args: str) -> None:
+        code = self.run([PYTHON, "manage.py", *args])
+        if code != 0:
+            raise SystemExit(f"[launcher] `manage.py {' '.join(args)}` failed (exit {code}).")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def serve(launcher: Launcher) -> int:
+    port = int(os.environ.get("PORT", "8000"))
+    if not _port_free(port):
+        raise AlreadyRunning(f"Port {port} is already in use; stop what runs there or set PORT=<another port>.")
+    launcher.start_services()
+    launcher.manage("migrate_schemas", "--executor", "standard")
+    for step in os.environ.get("ASKPANEL_SETUP_COMMANDS", "seed_demo").split():
+        launcher.manage(step)
+    web = launcher.spawn([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"])
+    concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
+    worker = launcher.spawn(
+        [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--concurrency", concurrency]
+    )
+    print(f"[launcher] serving on port {port}; Ctrl-C stops everything.", flush=True)
+    while True:
+        for name, child in (("web server", web), ("worker", worker)):
+            if child.poll() is not None:
+                print(f"[launcher] the {name} exited (code {child.returncode}); stopping.", flush=True)
+                return child.returncode or 1
+        time.sleep(0.5)
+
+
+def execute(launcher: Launcher, command: list[str]) -> int:
+    if not command:
+        raise SystemExit("usage: python -m config.launcher exec -- COMMAND [ARGS...]")
+    launcher.start_services()
+    return launcher.run(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m config.launcher", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("serve", help="migrate, seed, serve web + worker")
+    run_parser = sub.add_parser("exec", help="run a command with the services up")
+    run_parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    launcher = Launcher()
+    # SIGTERM becomes a normal exit, so the finally below always runs.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        launcher.acquire()
+        if args.action == "serve":
+            return serve(launcher)
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        return execute(launcher, command)
+    except (AlreadyRunning, EmbeddedServiceError) as exc:
+        print(f"[launcher] {exc}", file=sys.stderr, flush=True)
+        return 2
+    except KeyboardInterrupt:
+        print("\n[launcher] stopping…", flush=True)
+        return 130
+    finally:
+        launcher.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

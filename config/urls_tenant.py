@@ -1,0 +1,21 @@
+"""URLs on a tenant's host (or the platform host with X-Tenant-ID)."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from config.admin_sites import tenant_site
+from config.api.views import HealthView
+from tenants import views as tenant_views
+
+api_v1 = [
+    path("health/", HealthView.as_view(), name="health"),
+    path("", include("tenants.api.urls")),
+]
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", tenant_site.urls),
+    path("api/v1/", include(api_v1)),
+]

@@ -1,0 +1,67 @@
+from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, User
+
+from config.admin_sites import platform_site, tenant_site
+from tenants.models import Domain, Tenant
+from tenants.services import tenant_set_status
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+
+
+@admin.register(Tenant, site=platform_site)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ("name", "schema_name", "tier", "status", "primary_domain", "created_at")
+    list_filter = ("tier", "status")
+    search_fields = ("name", "schema_name", "domains__domain")
+    inlines = [DomainInline]
+    actions = ["suspend", "activate"]
+    fieldsets = (
+        (None, {"fields": ("name", "schema_name", "tier", "status", "status_reason")}),
+        (
+            "Configuration (overrides of the tier preset; validated on save)",
+            {"fields": ("features", "limits", "branding", "panel_defaults")},
+        ),
+    )
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("schema_name",) if obj else ()
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(schema_name="public").prefetch_related("domains")
+
+    @admin.display(description="Domain")
+    def primary_domain(self, tenant):
+        return next((d.domain for d in tenant.domains.all() if d.is_primary), "")
+
+    @admin.action(description="Suspend selected tenants")
+    def suspend(self, request, queryset):
+        for tenant in queryset:
+            tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, reason="Suspended by the platform.")
+        messages.success(request, f"Suspended {queryset.count()} tenant(s).")
+
+    @admin.action(description="Activate selected tenants")
+    def activate(self, request, queryset):
+        for tenant in queryset:
+            tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE)
+        messages.success(request, f"Activated {queryset.count()} tenant(s).")
+
+
+@admin.register(Domain, site=platform_site)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ("domain", "tenant", "is_primary")
+    search_fields = ("domain",)
+
+
+# Users: platform admins on the platform site; a tenant's users on that tenant's site.
+for site in (platform_site, tenant_site):
+    site.register(User, UserAdmin)
+    site.register(Group, GroupAdmin)
+
+from rest_framework.authtoken.admin import TokenAdmin  # noqa: E402
+from rest_framework.authtoken.models import Token  # noqa: E402
+
+tenant_site.register(Token, TokenAdmin)

@@ -1,0 +1,53 @@
+from django.contrib.auth import authenticate
+from rest_framework import serializers
+from rest_framework.authtoken.models import Token
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from config.api.views import TenantActive, TenantAPIView
+from config.errors import DomainError
+from tenants.configuration import TenantConfiguration
+
+
+class InvalidCredentials(DomainError):
+    code = "invalid_credentials"
+    status_code = 400
+
+
+class TokenObtainView(APIView):
+    """POST username + password -> {"token": ...}; the token exists only in this tenant."""
+
+    authentication_classes = []
+    permission_classes = [TenantActive]
+
+    class InputSerializer(serializers.Serializer):
+        username = serializers.CharField(max_length=150)
+        password = serializers.CharField(max_length=256, trim_whitespace=False)
+
+    def post(self, request):
+        data = self.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, **data.validated_data)
+        if user is None or not user.is_active:
+            raise InvalidCredentials("Unable to sign in with that username and password on this tenant.")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+class TenantDetailView(TenantAPIView):
+    """The current tenant: name, tier, status, features, limits, branding."""
+
+    def get(self, request):
+        tenant = request.tenant
+        configuration: TenantConfiguration = tenant.configuration
+        return Response(
+            {
+                "id": tenant.schema_name,
+                "name": tenant.name,
+                "tier": tenant.tier,
+                "status": tenant.status,
+                **configuration.as_dict(),
+            }
+        )
+
+

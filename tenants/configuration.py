@@ -1,0 +1,239 @@
+"""Typed, validated tenant configuration: features, limits, branding, panel defaults.
+
+A tenant stores only what it overrides; its tier's preset fills the rest. Every override
+is checked here, and a refusal names the field (`limits.max_documents`), so the admin,
+the commands and the API all give the same message.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+
+from config.errors import DomainError
+
+PANEL_TYPE_NAMES = ("structured", "open", "socratic", "adversarial", "delphi", "hybrid")
+TIERS = ("starter", "professional", "enterprise")
+
+
+class ConfigurationError(DomainError):
+    code = "invalid_configuration"
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}", details={"field": field})
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Features:
+    structured: bool = True
+    open: bool = True
+    socratic: bool = True
+    adversarial: bool = False
+    delphi: bool = False
+    hybrid: bool = False
+    api_access: bool = True
+    custom_agents: bool = False
+    advanced_analytics: bool = False
+
+    def panel_type_enabled(self, panel_type: str) -> bool:
+        return bool(getattr(self, panel_type, False)) if panel_type in PANEL_TYPE_NAMES else False
+
+    @property
+    def enabled_panel_types(self) -> list[str]:
+        return [name for name in PANEL_TYPE_NAMES if getattr(self, name)]
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_panels_per_month: int = 20
+    max_experts_per_panel: int = 5
+    max_concurrent_panels: int = 1
+    max_tokens_per_panel: int = 60_000
+    max_documents: int = 25
+    max_storage_mb: int = 50
+
+
+@dataclass(frozen=True)
+class Branding:
+    display_name: str = ""
+    logo_url: str = ""
+    favicon_url: str = ""
+    primary_color: str = "#1f4e79"
+    secondary_color: str = "#f3f6fa"
+    accent_color: str = "#e07a1f"
+    font_family: str = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
+    custom_css: str = ""
+
+
+@dataclass(frozen=True)
+class PanelDefaults:
+    panel_type: str = "structured"
+    rounds: int = 2
+    consensus_threshold: float = 0.70
+
+
+TIER_PRESETS: dict[str, dict[str, dict]] = {
+    "starter": {
+        "features": {},
+        "limits": {},
+    },
+    "professional": {
+        "features": {"adversarial": True, "delphi": True, "advanced_analytics": True},
+        "limits": {
+            "max_panels_per_month": 200,
+            "max_experts_per_panel": 8,
+            "max_concurrent_panels": 3,
+            "max_tokens_per_panel": 250_000,
+            "max_documents": 500,
+            "max_storage_mb": 1_000,
+        },
+    },
+    "enterprise": {
+        "features": {
+            "adversarial": True, "delphi": True, "hybrid": True,
+            "custom_agents": True, "advanced_analytics": True,
+        },
+        "limits": {
+            "max_panels_per_month": 5_000,
+            "max_experts_per_panel": 12,
+            "max_concurrent_panels": 20,
+            "max_tokens_per_panel": 1_000_000,
+            "max_documents": 10_000,
+            "max_storage_mb": 50_000,
+        },
+    },
+}
+
+LIMIT_CEILINGS = {
+    "max_panels_per_month": 1_000_000,
+    "max_experts_per_panel": 12,
+    "max_concurrent_panels": 1_000,
+    "max_tokens_per_panel": 100_000_000,
+    "max_documents": 10_000_000,
+    "max_storage_mb": 10_000_000,
+}
+
+COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+FONT = re.compile(r"^[A-Za-z0-9 ,'\"\-]{1,200}$")
+URL = re.compile(r"^(?:https?://[^\s\"'<>]+|/[^\s\"'<>]*)$")
+
+
+def _unknown(section: str, data: dict, known: type) -> None:
+    names = {f.name for f in fields(known)}
+    for key in data:
+        if key not in names:
+            raise ConfigurationError(
+                f"{section}.{key}", f"unknown setting; known ones are {', '.join(sorted(names))}."
+            )
+
+
+def validate_features(data: dict) -> dict:
+    _require_mapping("features", data)
+    _unknown("features", data, Features)
+    for key, value in data.items():
+        if not isinstance(value, bool):
+            raise ConfigurationError(f"features.{key}", f"must be true or false, not {value!r}.")
+    return data
+
+
+def validate_limits(data: dict) -> dict:
+    _require_mapping("limits", data)
+    _unknown("limits", data, Limits)
+    for key, value in data.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigurationError(f"limits.{key}", f"must be a whole number, not {value!r}.")
+        if value < 0:
+            raise ConfigurationError(f"limits.{key}", f"cannot be negative (got {value}).")
+        if value > LIMIT_CEILINGS[key]:
+            raise ConfigurationError(f"limits.{key}", f"cannot exceed {LIMIT_CEILINGS[key]} (got {value}).")
+    return data
+
+
+def validate_branding(data: dict) -> dict:
+    _require_mapping("branding", data)
+    _unknown("branding", data, Branding)
+    for key, value in data.items():
+        field = f"branding.{key}"
+        if not isinstance(value, str):
+            raise ConfigurationError(field, f"must be text, not {value!r}.")
+        if key.endswith("_color") and not COLOUR.match(value):
+            raise ConfigurationError(field, f"must be a hex colour like #1f4e79, not {value!r}.")
+        if key.endswith("_url") and value and not URL.match(value):
+            raise ConfigurationError(field, f"must be an http(s) URL or a path starting with /, not {value!r}.")
+        if key == "font_family" and not FONT.match(value):
+            raise ConfigurationError(field, "may hold only font names, spaces, commas, quotes and hyphens.")
+        if key == "display_name" and len(value) > 100:
+            raise ConfigurationError(field, "must be at most 100 characters.")
+        if key == "custom_css":  # rendered inside <style>: no way out of it
+            if len(value) > 20_000:
+                raise ConfigurationError(field, "must be at most 20,000 characters.")
+            if "<" in value or "@import" in value.lower():
+                raise ConfigurationError(field, "may not contain '<' or @import.")
+    return data
+
+
+def validate_panel_defaults(data: dict) -> dict:
+    _require_mapping("panel_defaults", data)
+    _unknown("panel_defaults", data, PanelDefaults)
+    if "panel_type" in data and data["panel_type"] not in PANEL_TYPE_NAMES:
+        raise ConfigurationError(
+            "panel_defaults.panel_type",
+            f"{data['panel_type']!r} is not a panel type; choose one of {', '.join(PANEL_TYPE_NAMES)}.",
+        )
+    rounds = data.get("rounds")
+    if rounds is not None and (isinstance(rounds, bool) or not isinstance(rounds, int) or not 1 <= rounds <= 5):
+        raise ConfigurationError("panel_defaults.rounds", f"must be a whole number from 1 to 5, not {rounds!r}.")
+    threshold = data.get("consensus_threshold")
+    if threshold is not None and (
+        isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 < threshold <= 1
+    ):
+        raise ConfigurationError(
+            "panel_defaults.consensus_threshold", f"must be a number above 0 and at most 1, not {threshold!r}."
+        )
+    return data
+
+
+def _require_mapping(section: str, data) -> None:
+    if not isinstance(data, dict):
+        raise ConfigurationError(section, "must be an object of settings.")
+
+
+SECTIONS = {
+    "features": (Features, validate_features),
+    "limits": (Limits, validate_limits),
+    "branding": (Branding, validate_branding),
+    "panel_defaults": (PanelDefaults, validate_panel_defaults),
+}
+
+
+@dataclass(frozen=True)
+class TenantConfiguration:
+    """What a tenant may do and how it looks: its tier preset with its overrides on top."""
+
+    tier: str
+    features: Features
+    limits: Limits
+    branding: Branding
+    panel_defaults: PanelDefaults
+
+    @classmethod
+    def build(cls, *, tier: str, name: str = "", **overrides: dict) -> "TenantConfiguration":
+        if tier not in TIERS:
+            raise ConfigurationError("tier", f"{tier!r} is not a tier; choose one of {', '.join(TIERS)}.")
+        preset = TIER_PRESETS[tier]
+        parts = {}
+        for section, (kind, validate) in SECTIONS.items():
+            override = validate(overrides.get(section) or {})
+            parts[section] = kind(**{**preset.get(section, {}), **override})
+        if not parts["branding"].display_name:
+            parts["branding"] = Branding(**{**asdict(parts["branding"]), "display_name": name})
+        if parts["panel_defaults"].panel_type not in parts["features"].enabled_panel_types:
+            raise ConfigurationError(
+                "panel_defaults.panel_type",
+                f"{parts['panel_defaults'].panel_type!r} is not enabled for this tenant's features.",
+            )
+        return cls(tier=tier, **parts)
+
+    def as_dict(self) -> dict:
+        return {section: asdict(getattr(self, section)) for section in SECTIONS}

@@ -1,0 +1,184 @@
+"""Shared fixtures: the real Postgres and Redis the launcher started (or DATABASE_URL /
+REDIS_URL), a public tenant and two test tenants created once per session."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django_tenants.utils import schema_context
+from rest_framework.test import APIClient
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+TEST_TENANTS = {
+    "alpha": {"name": "Alpha Pharma", "tier": "professional"},
+    "beta": {"name": "Beta Devices", "tier": "starter"},
+}
+
+
+def tenant_domain(schema_name: str) -> str:
+    return f"{schema_name}.{settings.BASE_DOMAIN}"
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, migrated, with the public tenant and the test tenants."""
+    from tenants.models import Tenant
+    from tenants.services import public_tenant_ensure, tenant_create
+
+    with django_db_blocker.unblock():
+        public_tenant_ensure(domain=settings.BASE_DOMAIN)
+        for schema_name, spec in TEST_TENANTS.items():
+            if not Tenant.objects.filter(schema_name=schema_name).exists():
+                tenant_create(schema_name=schema_name, domain=tenant_domain(schema_name), **spec)
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _back_to_public():
+    """Every test starts and ends in the public schema (django-tenants #603, #1142)."""
+    connection.set_schema_to_public()
+    yield
+    connection.set_schema_to_public()
+
+
+@pytest.fixture
+def alpha(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(schema_name="alpha")
+
+
+@pytest.fixture
+def beta(db):
+    from tenants.models import Tenant
+
+    return Tenant.objects.get(schema_name="beta")
+
+
+def make_user(tenant, username="user", password="secret-pass-1", is_admin=False):
+    from django.contrib.auth import get_user_model
+
+    with schema_context(tenant.schema_name):
+        user_model = get_user_model()
+        if is_admin:
+            return user_model.objects.create_superuser(username, f"{username}@example.com", password)
+        return user_model.objects.create_user(username, f"{username}@example.com", password)
+
+
+def make_token(tenant, user) -> str:
+    from rest_framework.authtoken.models import Token
+
+    with schema_context(tenant.schema_name):
+        return Token.objects.create(user=user).key
+
+
+def api_client(tenant=None, *, token: str | None = None, host: str | None = None, **headers) -> APIClient:
+    """An API client on a tenant's host (or any host), optionally with a token."""
+    host = host or (tenant_domain(tenant.schema_name) if tenant is not None else settings.BASE_DOMAIN)
+    defaults = {"HTTP_HOST": host, **headers}
+    if token:
+        defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
+    return APIClient(**defaults)
+
+
+@pytest.fixture
+def alpha_user(alpha):
+    return make_user(alpha, "alice")
+
+
+@pytest.fixture
+def beta_user(beta):
+    return make_user(beta, "bob")
+
+
+@pytest.fixture
+def alpha_api(alpha, alpha_user):
+    return api_client(alpha, token=make_token(alpha, alpha_user))
+
+
+@pytest.fixture
+def beta_api(beta, beta_user):
+    return api_client(beta, token=make_token(beta, beta_user))
+
+
+# --- A real Celery worker in a subprocess, on the test database ---------------------
+
+
+def test_database_url() -> str:
+    """DATABASE_URL of the test database pytest-django created, for subprocesses."""
+    params = connection.settings_dict
+    host = params.get("HOST") or params.get("OPTIONS", {}).get("host") or ""
+    port = f":{params['PORT']}" if params.get("PORT") else ""
+    password = params.get("PASSWORD") or ""
+    if host.startswith("/"):
+        return f"postgresql://{params['USER']}:{password}@/{params['NAME']}?host={host}"
+    return f"postgresql://{params['USER']}:{password}@{host}{port}/{params['NAME']}"
+
+
+class WorkerProcess:
+    """`celery worker` on its own queue against the test database."""
+
+    def __init__(self, queue: str, concurrency: int = 2, extra_env: dict | None = None):
+        self.queue = queue
+        env = os.environ.copy()
+        env.update(
+            {
+                "DATABASE_URL": test_database_url(),
+                "CELERY_QUEUE": queue,
+                "ASKPANEL_TESTING": "1",
+                **(extra_env or {}),
+            }
+        )
+        self.log_path = BASE_DIR / ".data" / f"worker-{queue}.log"
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._log = open(self.log_path, "wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", str(concurrency),
+             "-l", "INFO", "-n", f"{queue}@%h", "--without-gossip", "--without-mingle"],
+            cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self, timeout: float = 60) -> None:
+        from config.celery import app
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited early:\n{self.log_path.read_text()[-3000:]}")
+            if app.control.ping(destination=[f"{self.queue}@{os.uname().nodename}"], timeout=0.5):
+                return
+        raise RuntimeError(f"worker not ready in {timeout}s:\n{self.log_path.read_text()[-3000:]}")
+
+    def stop(self, sig=15) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, sig)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, 9)
+                self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real worker process for the session; tasks are routed to its private queue."""
+    from config.celery import app
+
+    queue = f"test-{uuid.uuid4().hex[:8]}"
+    with django_db_blocker.unblock():
+        worker = WorkerProcess(queue)
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    yield worker
+    app.conf.task_default_queue = previous
+    worker.stop()
