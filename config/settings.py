@@ -141,7 +141,13 @@ CACHES = {
         "KEY_PREFIX": "askpanel",
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-    }
+    },
+    # The public tenant registry only (hostname -> tenant for routing): one key space.
+    "routing": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "askpanel:routing",
+    },
 }
 
 

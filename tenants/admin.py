@@ -4,6 +4,7 @@ from django.contrib.auth.models import Group, User
 
 from config.admin_sites import platform_site, tenant_site
 from tenants.models import Domain, Tenant
+from tenants.selectors import tenant_routing_forget
 from tenants.services import tenant_set_status
 
 
@@ -26,6 +27,12 @@ class TenantAdmin(admin.ModelAdmin):
             {"fields": ("features", "limits", "branding", "panel_defaults")},
         ),
     )
+
+    def save_related(self, request, form, formsets, change):
+        # Routing caches what it saw; forget it once the tenant and its domains are saved.
+        old_domains = list(form.instance.domains.values_list("domain", flat=True)) if change else []
+        super().save_related(request, form, formsets, change)
+        tenant_routing_forget(form.instance, domains=old_domains)
 
     def get_readonly_fields(self, request, obj=None):
         return ("schema_name",) if obj else ()
@@ -54,6 +61,15 @@ class TenantAdmin(admin.ModelAdmin):
 class DomainAdmin(admin.ModelAdmin):
     list_display = ("domain", "tenant", "is_primary")
     search_fields = ("domain",)
+
+    def save_model(self, request, obj, form, change):
+        previous = Domain.objects.filter(pk=obj.pk).values_list("domain", flat=True).first() if change else None
+        super().save_model(request, obj, form, change)
+        tenant_routing_forget(obj.tenant, domains=[previous] if previous else [])
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        tenant_routing_forget(obj.tenant, domains=[obj.domain])
 
 
 # Users: platform admins on the platform site; a tenant's users on that tenant's site.

@@ -8,8 +8,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
-from tenants.models import Domain, Tenant
+from tenants.models import Tenant
 from tenants.services import (
+    domain_add,
     public_tenant_ensure,
     tenant_create,
     tenant_update_configuration,
@@ -73,7 +74,7 @@ def demo_seed(*, password: str | None = None, base_domain: str | None = None) ->
             tenant = tenant_create(domain=domain, **spec)
         else:
             tenant_update_configuration(tenant=tenant, branding=spec["branding"])
-            Domain.objects.get_or_create(domain=domain, defaults={"tenant": tenant, "is_primary": True})
+            domain_add(tenant=tenant, domain=domain, is_primary=True)
         for username, is_admin in DEMO_USERS:
             tenant_user_ensure(tenant=tenant, username=username, password=password, is_admin=is_admin)
         for extra in DEMO_EXTRAS:

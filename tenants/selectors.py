@@ -1,17 +1,66 @@
-"""Reads of the tenant registry (public schema)."""
+"""Reads of the tenant registry (public schema).
+
+Routing looks a tenant up on every request, so hostname -> tenant answers are kept in
+Redis (the `routing` cache: shared by every process, never in process memory) for ROUTING_CACHE_SECONDS.
+Every write that changes what routing sees goes through tenants/services.py, which
+forgets the cached answers at once; the short expiry bounds anything written around it.
+"""
+
+from django.core.cache import caches
 
 from tenants.models import Domain, Tenant
 
+ROUTING_CACHE_SECONDS = 30
+_MISSING = "missing"
+
+
+def _routing_key(kind: str, value: str) -> str:
+    return f"routing:{kind}:{value}"
+
+
+def _cached(kind: str, value: str, load):
+    cache = caches["routing"]
+    key = _routing_key(kind, value)
+    found = cache.get(key)
+    if found is None:
+        found = load() or _MISSING
+        cache.set(key, found, ROUTING_CACHE_SECONDS)
+    return None if found == _MISSING else found
+
 
 def tenant_for_hostname(hostname: str) -> Tenant | None:
-    domain = Domain.objects.select_related("tenant").filter(domain=hostname.lower()).first()
-    return domain.tenant if domain else None
+    hostname = hostname.lower()
+
+    def load():
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+        return domain.tenant if domain else None
+
+    return _cached("host", hostname, load)
 
 
 def tenant_for_schema(schema_name: str) -> Tenant | None:
-    return Tenant.objects.exclude(schema_name="public").filter(schema_name=schema_name).first()
+    return _cached(
+        "schema", schema_name,
+        lambda: Tenant.objects.exclude(schema_name="public").filter(schema_name=schema_name).first(),
+    )
+
+
+def tenant_routing_forget(tenant: Tenant, *, domains: list[str] | None = None) -> None:
+    """Drop cached routing answers for a tenant (after any change to it or its domains)."""
+    names = set(domains or []) | set(Domain.objects.filter(tenant=tenant).values_list("domain", flat=True))
+    caches["routing"].delete_many(
+        [_routing_key("host", name) for name in names] + [_routing_key("schema", tenant.schema_name)]
+    )
 
 
 def tenant_primary_domain(tenant: Tenant) -> str | None:
     domain = tenant.domains.filter(is_primary=True).first() or tenant.domains.first()
     return domain.domain if domain else None
+
+
+def routing_cache_clear() -> int:
+    """Forget every cached routing answer (tests; after bulk edits outside the services)."""
+    cache = caches["routing"]
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
+    return client.delete(*keys) if keys else 0

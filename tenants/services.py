@@ -12,6 +12,7 @@ from django_tenants.utils import schema_context
 
 from config.errors import Conflict, DomainError
 from tenants.models import Domain, Tenant
+from tenants.selectors import tenant_routing_forget
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ def public_tenant_ensure(*, domain: str) -> Tenant:
     """The public tenant owns the platform host (BASE_DOMAIN)."""
     tenant, _ = Tenant.objects.get_or_create(schema_name="public", defaults={"name": "Ask Panel platform"})
     Domain.objects.update_or_create(domain=domain, defaults={"tenant": tenant, "is_primary": True})
+    tenant_routing_forget(tenant, domains=[domain])
     return tenant
 
 
@@ -64,8 +66,9 @@ def tenant_create(
         )
     )
     try:
-        tenant.save()  # creates and migrates the schema
+        tenant.save(verbosity=0)  # creates and migrates the schema
         Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+        tenant_routing_forget(tenant, domains=[domain])
     except Exception:
         # Nothing half-made: drop what was created, then re-raise.
         if tenant.pk:
@@ -79,6 +82,7 @@ def tenant_update_configuration(*, tenant: Tenant, **sections: dict) -> Tenant:
     for section, value in sections.items():
         setattr(tenant, section, value)
     _validated(tenant).save()
+    tenant_routing_forget(tenant)
     return tenant
 
 
@@ -88,8 +92,17 @@ def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "") -> Tenan
     tenant.status = status
     tenant.status_reason = reason
     tenant.save(update_fields=["status", "status_reason", "updated_at"])
+    tenant_routing_forget(tenant)
     logger.info("tenant %s is now %s", tenant.schema_name, status)
     return tenant
+
+
+def domain_add(*, tenant: Tenant, domain: str, is_primary: bool = False) -> Domain:
+    if Domain.objects.filter(domain=domain).exclude(tenant=tenant).exists():
+        raise Conflict(f"The domain {domain!r} is already used by another tenant.")
+    added, _ = Domain.objects.update_or_create(domain=domain, defaults={"tenant": tenant, "is_primary": is_primary})
+    tenant_routing_forget(tenant, domains=[domain])
+    return added
 
 
 def tenant_user_ensure(*, tenant: Tenant, username: str, password: str, is_admin: bool, email: str = ""):

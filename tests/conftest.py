@@ -43,10 +43,14 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 @pytest.fixture(autouse=True)
 def _back_to_public():
-    """Every test starts and ends in the public schema (django-tenants #603, #1142)."""
+    """Every test starts and ends in the public schema (django-tenants #603, #1142), and
+    routing forgets what it cached: the database rolls back, Redis does not."""
+    from tenants.selectors import routing_cache_clear
+
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
+    routing_cache_clear()
 
 
 @pytest.fixture

@@ -102,3 +102,20 @@ def test_tenant_endpoints_do_not_exist_on_the_platform_host_without_header():
     response = api_client().get("/api/v1/tenant/")
     assert response.status_code == 404
     assert "error" in response.json()
+
+
+def test_routing_sees_a_suspension_at_once_despite_its_cache(alpha, alpha_api):
+    assert alpha_api.get("/api/v1/tenant/").status_code == 200  # cached as active
+    tenant_set_status(tenant=alpha, status="suspended", reason="Now.")
+    assert alpha_api.get("/api/v1/tenant/").status_code == 403
+    tenant_set_status(tenant=alpha, status="active")
+    assert alpha_api.get("/api/v1/tenant/").status_code == 200
+
+
+def test_a_new_domain_routes_at_once(alpha, alpha_user):
+    from tenants.services import domain_add
+
+    client = api_client(host="alpha-eu.localhost", token=make_token(alpha, alpha_user))
+    assert client.get("/api/v1/tenant/").status_code == 404  # unknown, and cached as such
+    domain_add(tenant=alpha, domain="alpha-eu.localhost")
+    assert client.get("/api/v1/tenant/").json()["id"] == "alpha"

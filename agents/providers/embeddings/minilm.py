@@ -37,6 +37,9 @@ _MAX_GELU_SQUARE = np.float32(150.0)
 # floats) stay in L2 cache; over the whole batch it is memory-bound and ~2x slower.
 _GELU_ROW_CHUNK = 64
 
+# Attention scores (floats) computed at once; about 1 MB, so they stay in cache.
+_ATTENTION_SCORES_BUDGET = 1 << 18
+
 
 class EmbeddingModelMissing(RuntimeError):
     """The bundled MiniLM weights or tokenizer could not be found."""
@@ -97,6 +100,19 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return centred
 
 
+def _attend(query, key, value, key_mask, out) -> None:
+    """Masked softmax attention of (batch, heads, seq, head_dim) arrays into `out`."""
+    # Scores are laid out (keys, queries) so the softmax reductions run across
+    # rows, which numpy vectorises, instead of along short rows, which it does not.
+    scores = key @ query.transpose(0, 1, 3, 2)
+    scores += key_mask
+    scores -= scores.max(axis=-2, keepdims=True)  # numerically safe softmax
+    np.exp(scores, out=scores)
+    weighted_values = scores.transpose(0, 1, 3, 2) @ value
+    # Normalise the (seq, head_dim) result rather than the (seq, seq) weights.
+    np.divide(weighted_values, scores.sum(axis=-2)[..., None], out=out)
+
+
 class _EncoderLayer:
     """One transformer block, with weights pre-arranged for row-major matmuls."""
 
@@ -145,17 +161,14 @@ class _EncoderLayer:
         qkv = qkv.reshape(batch, seq, 3, self.num_heads, self.head_dim).transpose(2, 0, 3, 1, 4)
         query, key, value = qkv[0], qkv[1], qkv[2]
 
-        # Scores are laid out (keys, queries) so the softmax reductions run across
-        # rows, which numpy vectorises, instead of along short rows, which it does not.
-        scores = key @ query.transpose(0, 1, 3, 2)
-        scores += key_mask
-        scores -= scores.max(axis=-2, keepdims=True)  # numerically safe softmax
-        np.exp(scores, out=scores)
-        weighted_values = scores.transpose(0, 1, 3, 2) @ value
-        # Normalise the (seq, head_dim) result rather than the (seq, seq) weights,
-        # writing straight into (batch, seq, heads, head_dim) order to merge the heads.
+        # Attend a few sequences at a time so the (heads, seq, seq) scores stay in
+        # cache: several times less memory and faster softmax for long inputs.
         context = np.empty((batch, seq, self.num_heads, self.head_dim), dtype=np.float32)
-        np.divide(weighted_values, scores.sum(axis=-2)[..., None], out=context.transpose(0, 2, 1, 3))
+        heads_first = context.transpose(0, 2, 1, 3)
+        step = max(1, _ATTENTION_SCORES_BUDGET // (self.num_heads * seq * seq))
+        for start in range(0, batch, step):
+            part = slice(start, start + step)
+            _attend(query[part], key[part], value[part], key_mask[part], out=heads_first[part])
         context = context.reshape(batch * seq, dim)
 
         attended = context @ self.attn_out_weight
@@ -204,9 +217,7 @@ class MiniLMEncoder:
         # tokenizer.json ships with fixed 128-token padding/truncation; use the
         # sentence-transformers limit and pad only to the longest text in a batch.
         self._tokenizer.enable_truncation(max_length=self.max_seq_length)
-        pad_token = "[PAD]"
-        pad_id = self._tokenizer.token_to_id(pad_token)
-        self._tokenizer.enable_padding(pad_id=config.get("pad_token_id", pad_id), pad_token=pad_token)
+        self._tokenizer.enable_padding(pad_id=config.get("pad_token_id", 0), pad_token="[PAD]")
 
         tensors = self._load_tensors(model_dir / "model.safetensors")
         self._word_embeddings = tensors["embeddings.word_embeddings.weight"]
@@ -232,6 +243,8 @@ class MiniLMEncoder:
 
     def encode(self, texts: list[str], batch_size: int = 32) -> np.ndarray:
         """Embed texts as L2-normalised float32 rows of shape (len(texts), 384)."""
+        if isinstance(texts, str):
+            raise TypeError("encode() takes a list of texts; wrap a single text as [text].")
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
         embeddings = np.empty((len(texts), self.dimensions), dtype=np.float32)

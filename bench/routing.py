@@ -1,0 +1,114 @@
+"""Cost of tenant routing: the same authenticated API view (`GET /api/v1/tenant/`)
+served over real HTTP (a WSGI server on 127.0.0.1, one thread like a sync worker) with host -> tenant
+resolution, and with the tenant fixed in advance (no resolution), in alternating blocks.
+
+    python bench/routing.py [--requests 2000]
+
+Goal (issue 2): routed / unrouted median latency <= 1.10. Prints figures; asserts nothing.
+"""
+
+import argparse
+import http.client
+import os
+import threading
+import time
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")  # persistent connections, as in production
+import _django  # noqa: E402
+
+
+class QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+def fixed_tenant_middleware(tenant):
+    """Stands in for routing: the tenant is known in advance, set once per thread."""
+    from django.db import connection
+
+    def middleware(get_response):
+        def handle(request):
+            if connection.tenant is not tenant:
+                connection.set_tenant(tenant)
+            request.tenant = tenant
+            request.urlconf = "config.urls_tenant"
+            return get_response(request)
+
+        return handle
+
+    return middleware
+
+
+def serve(app):
+    # One thread per server, like a sync worker: its database connection persists.
+    server = make_server("127.0.0.1", 0, app, server_class=WSGIServer, handler_class=QuietHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def timed_requests(port: int, host: str, token: str, count: int) -> list[float]:
+    timings = []
+    for _ in range(count):
+        started = time.perf_counter()
+        conn = http.client.HTTPConnection("127.0.0.1", port)
+        conn.request("GET", "/api/v1/tenant/", headers={"Host": host, "Authorization": f"Token {token}"})
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        assert response.status == 200, response.status
+        timings.append(time.perf_counter() - started)
+    return timings
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--requests", type=int, default=2000)
+    args = parser.parse_args()
+    _django.setup()
+
+    from django.conf import settings
+    from django.core.handlers.wsgi import WSGIHandler
+    from django.test import override_settings
+    from django_tenants.utils import schema_context
+    from rest_framework.authtoken.models import Token
+
+    from tenants.models import Tenant
+    from tenants.services import tenant_create, tenant_user_ensure
+
+    tenant = Tenant.objects.filter(schema_name="bench_routing").first() or tenant_create(
+        name="Bench Routing", schema_name="bench_routing", domain="bench-routing.localhost"
+    )
+    user = tenant_user_ensure(tenant=tenant, username="bench", password="bench-pass-1", is_admin=False)
+    with schema_context(tenant.schema_name):
+        token = Token.objects.get_or_create(user=user)[0].key
+
+    routed_app = WSGIHandler()
+    unrouted_middleware = [m for m in settings.MIDDLEWARE if m != "tenants.middleware.TenantRoutingMiddleware"]
+    with override_settings(MIDDLEWARE=unrouted_middleware):
+        unrouted_app = WSGIHandler()
+    # Put the fixed-tenant step where routing was: first.
+    unrouted_app._middleware_chain = fixed_tenant_middleware(tenant)(unrouted_app._middleware_chain)
+
+    routed, unrouted = serve(routed_app), serve(unrouted_app)
+    host = "bench-routing.localhost"
+    timed_requests(routed.server_port, host, token, 100)  # warm up both
+    timed_requests(unrouted.server_port, host, token, 100)
+
+    routed_times, unrouted_times = [], []
+    block = 100
+    for _ in range(max(1, args.requests // block)):
+        routed_times += timed_requests(routed.server_port, host, token, block)
+        unrouted_times += timed_requests(unrouted.server_port, host, token, block)
+
+    routed_median, unrouted_median = _django.median(routed_times), _django.median(unrouted_times)
+    print(f"requests per variant:          {len(routed_times)}")
+    print(f"routed   median / p95 (ms):    {routed_median * 1000:.2f} / {_django.percentile(routed_times, .95) * 1000:.2f}")
+    print(f"unrouted median / p95 (ms):    {unrouted_median * 1000:.2f} / {_django.percentile(unrouted_times, .95) * 1000:.2f}")
+    print(f"routed / unrouted ratio:       {routed_median / unrouted_median:.3f}  (goal <= 1.10)")
+    routed.shutdown()
+    unrouted.shutdown()
+
+
+if __name__ == "__main__":
+    main()
