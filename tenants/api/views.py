@@ -4,6 +4,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agents.providers import mask_secret
 from config.api.views import TenantActive, TenantAPIView
 from config.errors import DomainError
 from tenants.configuration import TenantConfiguration
@@ -40,14 +41,14 @@ class TenantDetailView(TenantAPIView):
     def get(self, request):
         tenant = request.tenant
         configuration: TenantConfiguration = tenant.configuration
-        return Response(
-            {
-                "id": tenant.schema_name,
-                "name": tenant.name,
-                "tier": tenant.tier,
-                "status": tenant.status,
-                **configuration.as_dict(),
-            }
-        )
+        body = {
+            "id": tenant.schema_name,
+            "name": tenant.name,
+            "tier": tenant.tier,
+            "status": tenant.status,
+            **configuration.as_dict(),
+        }
+        body["llm"]["api_key"] = mask_secret(tenant.llm_api_key)
+        return Response(body)
 
 

@@ -1,0 +1,53 @@
+"""Embedders by name (settings.EMBEDDINGS_PROVIDER): `local` (default) or `openai`."""
+
+from __future__ import annotations
+
+import threading
+
+from django.conf import settings
+
+from agents.providers.embeddings.base import DIMENSIONS, Embedder
+
+EMBEDDERS = {
+    "local": "agents.providers.embeddings.local.LocalEmbedder",
+    "openai": "agents.providers.embeddings.openai_embedder.OpenAIEmbedder",
+}
+
+_lock = threading.Lock()
+_embedder: Embedder | None = None
+
+
+def build_embedder() -> Embedder:
+    from django.utils.module_loading import import_string
+
+    from agents.providers.errors import ProviderMisconfigured
+
+    name = settings.EMBEDDINGS_PROVIDER
+    if name not in EMBEDDERS:
+        raise ProviderMisconfigured(
+            f"EMBEDDINGS_PROVIDER={name!r} is not known; choose one of {', '.join(EMBEDDERS)}."
+        )
+    return import_string(EMBEDDERS[name])(
+        model=settings.EMBEDDINGS_MODEL,
+        api_key=settings.EMBEDDINGS_API_KEY,
+        base_url=settings.EMBEDDINGS_BASE_URL,
+        timeout_s=settings.LLM_TIMEOUT_S,
+    )
+
+
+def get_embedder() -> Embedder:
+    """The process's embedder (configuration, not tenant data, so one per process is right)."""
+    global _embedder
+    if _embedder is None:
+        with _lock:
+            if _embedder is None:
+                _embedder = build_embedder()
+    return _embedder
+
+
+def reset_embedder() -> None:
+    global _embedder
+    _embedder = None
+
+
+__all__ = ["DIMENSIONS", "Embedder", "get_embedder", "build_embedder", "reset_embedder", "EMBEDDERS"]

@@ -1,0 +1,48 @@
+"""Embedders: the local MiniLM (default) and an OpenAI-compatible endpoint."""
+
+import numpy as np
+import pytest
+
+from agents.providers.embeddings import build_embedder, get_embedder
+from agents.providers.embeddings.openai_embedder import OpenAIEmbedder
+from agents.providers.errors import ProviderMisconfigured
+from tests.fakes.llm_server import FakeLLMServer, Reply
+
+
+def test_default_embedder_is_local_minilm_with_384_unit_vectors():
+    embedder = get_embedder()
+    assert embedder.name == "local" and embedder.dimensions == 384
+    vectors = embedder.embed(["De Novo classification request", "510(k) premarket notification", "banana bread"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # meaning, not letters
+
+
+def test_openai_embeddings_endpoint(llm_server):
+    embedder = OpenAIEmbedder(model="text-embedding-3-small", api_key="k", base_url=llm_server.openai_base_url,
+                              batch_size=2)
+    vectors = embedder.embed(["a", "b", "c"])
+    assert vectors.shape == (3, 384)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert llm_server.count("embeddings") == 2  # batched
+    assert llm_server.requests[0]["payload"]["dimensions"] == 384
+
+
+def test_openai_embeddings_retry_then_succeed(llm_server):
+    llm_server.script("embeddings", Reply(status=503))
+    embedder = OpenAIEmbedder(model="m", base_url=llm_server.openai_base_url)
+    assert embedder.embed(["x"]).shape == (1, 384)
+    assert llm_server.count("embeddings") == 2
+
+
+def test_wrong_dimensions_are_refused_clearly():
+    with FakeLLMServer(embedding_dimensions=1536) as server:
+        embedder = OpenAIEmbedder(model="text-embedding-ada-002", base_url=server.openai_base_url)
+        with pytest.raises(ProviderMisconfigured, match="1536 dimensions"):
+            embedder.embed(["x"])
+
+
+def test_unknown_embedder_is_refused(settings):
+    settings.EMBEDDINGS_PROVIDER = "word2vec"
+    with pytest.raises(ProviderMisconfigured, match="word2vec"):
+        build_embedder()
