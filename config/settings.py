@@ -64,6 +64,7 @@ SHARED_APPS = [
     "agents",
     *DJANGO_SHARED_PARTS,
     "django.contrib.staticfiles",
+    "django.contrib.postgres",
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",

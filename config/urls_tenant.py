@@ -10,6 +10,7 @@ from tenants import views as tenant_views
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("tenants.api.urls")),
+    path("", include("agents.api.urls")),
 ]
 
 urlpatterns = [

@@ -186,3 +186,12 @@ def celery_worker(django_db_setup, django_db_blocker):
     yield worker
     app.conf.task_default_queue = previous
     worker.stop()
+
+
+@pytest.fixture(scope="session")
+def catalog(django_db_setup, django_db_blocker):
+    """The real agent catalog, loaded once for the session."""
+    from agents.services import agents_load
+
+    with django_db_blocker.unblock():
+        agents_load()

@@ -1,6 +1,42 @@
 from django.db import models
 
 
+class AgentPreferences(models.Model):
+    """The tenant's steering of expert ranking (one row per tenant schema):
+    preferred agents per domain (x1.2) and disabled agents (never returned)."""
+
+    preferred = models.JSONField(default=dict, blank=True, help_text='{"<domain>": ["<slug>", ...]}')
+    disabled = models.JSONField(default=list, blank=True, help_text='["<slug>", ...]')
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "agent preferences"
+
+    def __str__(self):
+        return "Expert preferences"
+
+    @property
+    def preferred_slugs(self) -> set[str]:
+        return {slug for slugs in self.preferred.values() for slug in slugs}
+
+
+class AgentUsage(models.Model):
+    """How this tenant has used an agent: feeds the usage boost in ranking."""
+
+    agent = models.OneToOneField("agents.Agent", on_delete=models.PROTECT, related_name="+")
+    use_count = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    avg_rating = models.FloatField(default=0.0)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-use_count"]
+        verbose_name_plural = "agent usage"
+
+    def __str__(self):
+        return f"{self.agent_id}: used {self.use_count}, rated {self.avg_rating:.1f}"
+
+
 class LLMCall(models.Model):
     """Every LLM call made for this tenant: what it cost, how it went, and what came back
     (so a finished panel can be audited or replayed without the network)."""

@@ -4,9 +4,78 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from agents.domains import DOMAINS
+from agents.models import Agent
 from agents.providers.client import CallRecord
-from agents.tenant.models import LLMCall
+from agents.tenant.models import AgentPreferences, AgentUsage, LLMCall
+from config.errors import DomainError
 from tenants.context import current_tenant
+
+
+class InvalidPreferences(DomainError):
+    code = "invalid_preferences"
+
+
+def preferences_set(*, preferred: dict, disabled: list) -> AgentPreferences:
+    """Replace the tenant's preferred (per domain) and disabled agents, all checked first."""
+    current_tenant()
+    if not isinstance(preferred, dict):
+        raise InvalidPreferences("`preferred` must be an object of domain -> list of agent slugs.")
+    if not isinstance(disabled, list) or not all(isinstance(slug, str) for slug in disabled):
+        raise InvalidPreferences("`disabled` must be a list of agent slugs.")
+    named = set(disabled)
+    for domain, slugs in preferred.items():
+        if domain not in DOMAINS:
+            raise InvalidPreferences(
+                f"{domain!r} is not a domain; known domains: {', '.join(DOMAINS)}.", details={"domain": domain})
+        if not isinstance(slugs, list) or not all(isinstance(slug, str) for slug in slugs):
+            raise InvalidPreferences(f"preferred.{domain} must be a list of agent slugs.")
+        named |= set(slugs)
+    known = dict(Agent.objects.filter(slug__in=named, is_active=True).values_list("slug", "domain"))
+    unknown = sorted(named - set(known))
+    if unknown:
+        raise InvalidPreferences(f"Unknown or retired agent(s): {', '.join(unknown)}.", details={"unknown": unknown})
+    for domain, slugs in preferred.items():
+        elsewhere = [slug for slug in slugs if known[slug] != domain]
+        if elsewhere:
+            raise InvalidPreferences(
+                f"{', '.join(elsewhere)} {'is' if len(elsewhere) == 1 else 'are'} not in the {domain} domain.",
+                details={"domain": domain, "slugs": elsewhere})
+    both = sorted(set(disabled) & {slug for slugs in preferred.values() for slug in slugs})
+    if both:
+        raise InvalidPreferences(f"An agent cannot be both preferred and disabled: {', '.join(both)}.")
+    with transaction.atomic():  # one row per tenant, even with two admins saving at once
+        preferences, _ = AgentPreferences.objects.select_for_update().get_or_create(pk=1)
+        preferences.preferred = {domain: list(dict.fromkeys(slugs)) for domain, slugs in preferred.items() if slugs}
+        preferences.disabled = sorted(set(disabled))
+        preferences.save()
+    return preferences
+
+
+def agent_usage_record(*, agents) -> None:
+    """Count one more use of each agent (a panel that ran with them)."""
+    current_tenant()
+    now = timezone.now()
+    with transaction.atomic():
+        for agent in agents:
+            usage, created = AgentUsage.objects.get_or_create(agent=agent, defaults={"use_count": 1, "last_used_at": now})
+            if not created:
+                AgentUsage.objects.filter(pk=usage.pk).update(use_count=F("use_count") + 1, last_used_at=now)
+
+
+def agent_rating_record(*, agents, score: float) -> None:
+    """Fold a 1-5 rating into each agent's running average."""
+    current_tenant()
+    with transaction.atomic():
+        for agent in agents:
+            usage, _ = AgentUsage.objects.select_for_update().get_or_create(agent=agent)
+            usage.avg_rating = (usage.avg_rating * usage.rating_count + score) / (usage.rating_count + 1)
+            usage.rating_count += 1
+            usage.save(update_fields=["avg_rating", "rating_count"])
 
 
 def llm_call_record(record: CallRecord, *, purpose: str) -> LLMCall:

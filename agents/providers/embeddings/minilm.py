@@ -37,6 +37,9 @@ _MAX_GELU_SQUARE = np.float32(150.0)
 # floats) stay in L2 cache; over the whole batch it is memory-bound and ~2x slower.
 _GELU_ROW_CHUNK = 64
 
+# Texts tokenised (and sorted by token count) together in one encode() call.
+_TOKENIZE_WINDOW = 4096
+
 # Attention scores (floats) computed at once; about 1 MB, so they stay in cache.
 _ATTENTION_SCORES_BUDGET = 1 << 18
 
@@ -216,8 +219,10 @@ class MiniLMEncoder:
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # tokenizer.json ships with fixed 128-token padding/truncation; use the
         # sentence-transformers limit and pad only to the longest text in a batch.
+        # Padding is done per batch in _encode_batch, after sorting by token count.
         self._tokenizer.enable_truncation(max_length=self.max_seq_length)
-        self._tokenizer.enable_padding(pad_id=config.get("pad_token_id", 0), pad_token="[PAD]")
+        self._tokenizer.no_padding()
+        self._pad_id = int(config.get("pad_token_id", 0))
 
         tensors = self._load_tensors(model_dir / "model.safetensors")
         self._word_embeddings = tensors["embeddings.word_embeddings.weight"]
@@ -248,18 +253,28 @@ class MiniLMEncoder:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1; got {batch_size}.")
         embeddings = np.empty((len(texts), self.dimensions), dtype=np.float32)
-        # Longest first (as sentence-transformers does) so each batch pads little.
-        order = sorted(range(len(texts)), key=lambda index: -len(texts[index]))
-        for start in range(0, len(order), batch_size):
-            batch_indices = order[start : start + batch_size]
-            embeddings[batch_indices] = self._encode_batch([texts[index] for index in batch_indices])
+        # Batches of similar token counts carry little padding (sorting by characters,
+        # as sentence-transformers does, leaves ~20% padding). Tokenising a window at
+        # a time bounds the memory held by token lists for very long inputs.
+        for window_start in range(0, len(texts), _TOKENIZE_WINDOW):
+            window = texts[window_start : window_start + _TOKENIZE_WINDOW]
+            token_ids = [np.array(encoding.ids, dtype=np.int64) for encoding in self._tokenizer.encode_batch(window)]
+            order = sorted(range(len(window)), key=lambda index: -len(token_ids[index]))
+            for start in range(0, len(order), batch_size):
+                batch = order[start : start + batch_size]
+                rows = self._encode_batch([token_ids[index] for index in batch])
+                embeddings[[window_start + index for index in batch]] = rows
         return embeddings
 
-    def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        token_ids = np.array([encoding.ids for encoding in encodings], dtype=np.int64)
-        mask = np.array([encoding.attention_mask for encoding in encodings], dtype=np.float32)
-        batch, seq = token_ids.shape
+    def _encode_batch(self, batch_token_ids: list[np.ndarray]) -> np.ndarray:
+        """Embed one batch of token id arrays, padded here to the longest of them."""
+        lengths = np.array([len(ids) for ids in batch_token_ids])
+        batch, seq = len(batch_token_ids), int(lengths.max())
+        token_ids = np.full((batch, seq), self._pad_id, dtype=np.int64)
+        for row, ids in enumerate(batch_token_ids):
+            token_ids[row, : len(ids)] = ids
+        mask = (np.arange(seq) < lengths[:, None]).astype(np.float32)
+
         hidden = self._word_embeddings[token_ids] + self._position_embeddings[:seq]
         rows = _layer_norm(hidden.reshape(batch * seq, -1), *self._embedding_norm, self._eps)
         key_mask = ((1.0 - mask) * _MASKED_SCORE)[:, None, :, None]

@@ -1,0 +1,53 @@
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
+from pgvector.django import VectorField
+
+from agents.domains import DISPOSITIONS, DOMAINS
+from agents.providers.embeddings.base import DIMENSIONS
+
+
+class Agent(models.Model):
+    """One expert of the shared catalog (public schema), loaded from agents/catalog/*.yaml.
+
+    An agent removed from the catalog is retired (is_active=False), never deleted, so
+    panels that used it keep their members."""
+
+    slug = models.SlugField(max_length=100, unique=True)
+    name = models.CharField(max_length=200)
+    title = models.CharField(max_length=300)
+    domain = models.CharField(max_length=50, choices=list(DOMAINS.items()), db_index=True)
+    business_function = models.CharField(max_length=200)
+    tier = models.PositiveSmallIntegerField(choices=[(1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")])
+    disposition = models.CharField(max_length=20, choices=[(d, d) for d in DISPOSITIONS], default="balanced")
+    capabilities = models.JSONField(default=list)
+    knowledge_domains = models.JSONField(default=list)
+    key_considerations = models.JSONField(default=list)
+    system_prompt = models.TextField()
+    compatible_agents = models.JSONField(default=list, blank=True)
+    incompatible_agents = models.JSONField(default=list, blank=True)
+    cost_per_query = models.DecimalField(max_digits=8, decimal_places=4)
+    is_active = models.BooleanField(default=True, db_index=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+    # Derived by load_agents from the profile: what ranking searches.
+    profile_hash = models.CharField(max_length=64, blank=True)
+    search_vector = SearchVectorField(null=True)
+    embedding = VectorField(dimensions=DIMENSIONS, null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["domain", "-tier", "name"]
+        indexes = [GinIndex(fields=["search_vector"], name="agent_search_gin")]
+
+    def __str__(self):
+        return f"{self.name} — {self.title}"
+
+    @property
+    def domain_label(self) -> str:
+        return DOMAINS.get(self.domain, self.domain)
+
+    def profile_text(self) -> str:
+        """What the agent is about, as ranking reads it."""
+        return " ".join([self.title, self.business_function, self.domain_label, *self.capabilities,
+                         *self.knowledge_domains])
