@@ -1,7 +1,7 @@
 from django.contrib.postgres.indexes import GinIndex
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
-from pgvector.django import VectorField
+from pgvector.django import HnswIndex, VectorField
 
 from agents.domains import DISPOSITIONS, DOMAINS
 from agents.providers.embeddings.base import DIMENSIONS
@@ -38,7 +38,11 @@ class Agent(models.Model):
 
     class Meta:
         ordering = ["domain", "-tier", "name"]
-        indexes = [GinIndex(fields=["search_vector"], name="agent_search_gin")]
+        indexes = [
+            GinIndex(fields=["search_vector"], name="agent_search_gin"),
+            HnswIndex(name="agent_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
+                      opclasses=["vector_cosine_ops"]),
+        ]
 
     def __str__(self):
         return f"{self.name} — {self.title}"

@@ -3,7 +3,8 @@
 score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0.5)
 
 - relevance in [0, 1]: 0.7 x profile-embedding similarity + 0.3 x full-text rank, each
-  min-max scaled over the active catalog. Measured on agents/evaluation/ranking_questions.yaml
+  min-max scaled over the candidates (the 200 agents nearest by embedding, found with an
+  HNSW index, plus any the tenant's usage may lift: the whole catalog today). Measured on agents/evaluation/ranking_questions.yaml
   (83 questions, precision@5): full-text alone 0.31, embeddings alone 0.38, fused 0.41
   (bench/agents.py prints the current figure).
 - The usage boost is capped at 0.5 so a much-used agent cannot outrank relevance itself.
@@ -20,9 +21,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
-from django.db import connection
+from django.db import connection, transaction
 
+from agents.domains import DOMAINS
 from agents.models import Agent
 from agents.providers.embeddings import get_embedder
 from agents.tenant.selectors import preferences_get, usage_by_agent_id
@@ -50,12 +51,43 @@ ROLE_REASONS = {
 SCORING_SQL = """
 WITH question AS (
     SELECT to_tsquery('english', coalesce(string_agg(quote_literal(lexeme) || ':*', ' | '), '')) AS query
-    FROM unnest(tsvector_to_array(to_tsvector('english', %s))) AS lexeme
+    FROM unnest(tsvector_to_array(to_tsvector('english', %(question)s))) AS lexeme
+), nearest AS MATERIALIZED (
+    SELECT a.id FROM agents_agent a
+    WHERE a.is_active AND a.embedding IS NOT NULL {filters}
+    ORDER BY a.embedding <=> %(vector)s::vector
+    LIMIT %(pool)s
+), candidates AS MATERIALIZED (
+    SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents,
+           1 - (a.embedding <=> %(vector)s::vector) AS similarity,
+           ts_rank_cd(a.search_vector, question.query, 32) AS text_rank
+    FROM agents_agent a, question
+    WHERE a.id IN (SELECT id FROM nearest)
+       OR (a.id = ANY(%(steered)s) AND a.is_active AND a.embedding IS NOT NULL {filters})
 )
-SELECT a.id, 1 - (a.embedding <=> %s::vector) AS similarity, ts_rank_cd(a.search_vector, question.query, 32) AS text_rank
-FROM agents_agent a, question
-WHERE a.is_active AND a.embedding IS NOT NULL {filters}
+SELECT id, slug, domain, disposition, incompatible_agents, similarity,
+       {embedding_weight} * coalesce((similarity - min(similarity) OVER ())
+                / nullif(max(similarity) OVER () - min(similarity) OVER (), 0), 0)
+     + {text_weight} * coalesce((text_rank - min(text_rank) OVER ())
+                / nullif(max(text_rank) OVER () - min(text_rank) OVER (), 0), 0) AS relevance
+FROM candidates
 """
+
+
+@dataclass
+class Candidate:
+    """An agent as ranking sees it before the winners are loaded in full."""
+
+    id: int
+    slug: str
+    domain: str
+    disposition: str
+    incompatible_agents: list
+    similarity: float
+    relevance: float
+    score: float = 0.0
+    role: str = "expert"
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -73,31 +105,30 @@ def _question_lexemes(question: str) -> set[str]:
         return {row[0] for row in cursor.fetchall()}
 
 
-def _scale(values: np.ndarray) -> np.ndarray:
-    spread = values.max() - values.min() if len(values) else 0
-    return (values - values.min()) / spread if spread > 0 else np.zeros_like(values)
-
-
-def score_agents(*, question: str, domains: list[str] | None = None, exclude: set[str] = frozenset()):
-    """(agent ids, relevance, similarity) for every eligible active agent, in SQL."""
+def score_candidates(*, question: str, domains: list[str] | None = None, exclude=frozenset(),
+                     pool: int = 200, steered=()) -> list[Candidate]:
+    """Candidates and their relevance, in SQL: the `pool` agents nearest the question by
+    embedding (HNSW) plus the `steered` ids (agents the tenant's usage may lift), then
+    full-text rank refines them. With a catalog smaller than the pool this scores every
+    agent; with a large one, text can re-rank only what meaning already found."""
     vector = get_embedder().embed([question])[0]
-    filters, params = "", [question, "[" + ",".join(f"{x:.6f}" for x in vector) + "]"]
+    filters = ""
+    params = {"question": question, "vector": "[" + ",".join(f"{x:.6f}" for x in vector) + "]",
+              "pool": pool, "steered": list(steered)}
     if domains:
-        filters += " AND a.domain = ANY(%s)"
-        params.append(list(domains))
+        filters += " AND a.domain = ANY(%(domains)s)"
+        params["domains"] = list(domains)
     if exclude:
-        filters += " AND NOT (a.slug = ANY(%s))"
-        params.append(list(exclude))
-    with connection.cursor() as cursor:
-        cursor.execute(SCORING_SQL.format(filters=filters), params)
-        rows = cursor.fetchall()
-    if not rows:
-        return np.array([], dtype=int), np.array([]), np.array([])
-    ids = np.array([row[0] for row in rows])
-    similarity = np.array([row[1] for row in rows], dtype=np.float64)
-    text_rank = np.array([row[2] for row in rows], dtype=np.float64)
-    relevance = EMBEDDING_WEIGHT * _scale(similarity) + TEXT_WEIGHT * _scale(text_rank)
-    return ids, relevance, similarity
+        filters += " AND NOT (a.slug = ANY(%(exclude)s))"
+        params["exclude"] = list(exclude)
+    sql = SCORING_SQL.format(filters=filters, embedding_weight=EMBEDDING_WEIGHT, text_weight=TEXT_WEIGHT)
+    with transaction.atomic(), connection.cursor() as cursor:
+        # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, int(pool))}")
+        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(sql, params)
+        return [Candidate(id=row[0], slug=row[1], domain=row[2], disposition=row[3], incompatible_agents=row[4] or [],
+                          similarity=float(row[5]), relevance=float(row[6])) for row in cursor.fetchall()]
 
 
 def rank_agents(*, question: str, k: int = DEFAULT_K, panel_type: str | None = None,
@@ -107,45 +138,39 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, panel_type: str | None = N
     preferences = preferences_get()
     preferred = preferences.preferred_slugs
     usage = usage_by_agent_id()
-    ids, relevance, similarity = score_agents(question=question, domains=domains, exclude=set(preferences.disabled))
-    if not len(ids):
-        return []
-
-    # Full scores for the relevant pool plus every agent the tenant steers toward.
-    pool_size = min(len(ids), max(200, 10 * k))
-    pool = set(np.argsort(-relevance)[:pool_size].tolist())
-    steered = {int(i) for i, agent_id in enumerate(ids) if agent_id in usage}
-    candidates_index = sorted(pool | steered)
-    agents = Agent.objects.defer("embedding", "search_vector").in_bulk([int(ids[i]) for i in candidates_index])
-    lexemes = _question_lexemes(question)
-
-    candidates: list[RankedAgent] = []
-    for i in candidates_index:
-        agent = agents[int(ids[i])]
-        score = float(relevance[i])
-        reasons = [f"Profile matches the question (relevance {relevance[i]:.2f}, similarity {similarity[i]:.2f})"]
-        if agent.slug in preferred:
+    candidates = score_candidates(question=question, domains=domains, exclude=set(preferences.disabled),
+                                  pool=max(200, 10 * k), steered=list(usage))
+    for candidate in candidates:
+        score = candidate.relevance
+        candidate.reasons = [f"Profile matches the question (relevance {candidate.relevance:.2f}, "
+                             f"similarity {candidate.similarity:.2f})"]
+        if candidate.slug in preferred:
             score *= PREFERRED_BOOST
-            reasons.append(f"Preferred by your organisation for {agent.domain_label} (x{PREFERRED_BOOST})")
-        stats = usage.get(agent.id)
+            candidate.reasons.append(f"Preferred by your organisation for {DOMAINS[candidate.domain]} (x{PREFERRED_BOOST})")
+        stats = usage.get(candidate.id)
         if stats and stats.use_count and stats.avg_rating:
             boost = min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
             score += boost
-            reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 (+{boost:.2f})")
-        candidates.append(RankedAgent(agent=agent, score=round(score, 4), relevance=round(float(relevance[i]), 4),
-                                      reasons=reasons))
-    candidates.sort(key=lambda c: (-c.score, c.agent.slug))
+            candidate.reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 (+{boost:.2f})")
+        candidate.score = round(score, 4)
+    candidates.sort(key=lambda c: (-c.score, c.slug))
 
     plan = ROLE_PLANS.get(panel_type or "")
-    single_domain = bool(domains) and len(domains) == 1
-    chosen = _pick_with_roles(candidates, k, plan, diverse and not single_domain) if plan else \
-        _pick_diverse(candidates, k, diverse and not single_domain)
-    agent_lexemes = _lexemes_by_agent([ranked.agent.id for ranked in chosen])
-    for ranked in chosen:
-        matched = sorted(lexemes & agent_lexemes.get(ranked.agent.id, set()))
+    spread = diverse and not (bool(domains) and len(domains) == 1)
+    chosen = _pick_with_roles(candidates, k, plan, spread) if plan else _pick_diverse(candidates, k, spread)
+
+    agents = Agent.objects.defer("embedding", "search_vector").in_bulk([c.id for c in chosen])
+    lexemes = _question_lexemes(question)
+    agent_lexemes = _lexemes_by_agent([c.id for c in chosen])
+    results = []
+    for candidate in chosen:
+        matched = sorted(lexemes & agent_lexemes.get(candidate.id, set()))
         if matched:
-            ranked.reasons.insert(1, "Matches: " + ", ".join(matched[:6]))
-    return chosen
+            candidate.reasons.insert(1, "Matches: " + ", ".join(matched[:6]))
+        results.append(RankedAgent(agent=agents[candidate.id], score=candidate.score,
+                                   relevance=round(candidate.relevance, 4), role=candidate.role,
+                                   reasons=candidate.reasons))
+    return results
 
 
 def _lexemes_by_agent(agent_ids: list[int]) -> dict[int, set[str]]:
@@ -158,56 +183,54 @@ def _domain_cap(k: int) -> int:
     return 2 if k <= 5 else 3 if k <= 9 else math.ceil(k / 3)
 
 
-def _compatible(agent: Agent, chosen: list[RankedAgent]) -> bool:
-    for other in chosen:
-        if agent.slug in other.agent.incompatible_agents or other.agent.slug in agent.incompatible_agents:
-            return False
-    return True
+def _compatible(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    return not any(candidate.slug in other.incompatible_agents or other.slug in candidate.incompatible_agents
+                   for other in chosen)
 
 
-def _pick_diverse(candidates: list[RankedAgent], k: int, diverse: bool) -> list[RankedAgent]:
-    chosen: list[RankedAgent] = []
+def _pick_diverse(candidates: list[Candidate], k: int, diverse: bool) -> list[Candidate]:
+    chosen: list[Candidate] = []
     per_domain: dict[str, int] = {}
     cap = _domain_cap(k)
     for candidate in candidates:
         if len(chosen) == k:
             break
-        domain = candidate.agent.domain
+        domain = candidate.domain
         if diverse and per_domain.get(domain, 0) >= cap:
             continue
-        if not _compatible(candidate.agent, chosen):
+        if not _compatible(candidate, chosen):
             continue
         if diverse and domain not in per_domain and chosen:
-            candidate.reasons.append(f"Adds {candidate.agent.domain_label} to the panel")
+            candidate.reasons.append(f"Adds {DOMAINS[candidate.domain]} to the panel")
         per_domain[domain] = per_domain.get(domain, 0) + 1
         chosen.append(candidate)
     if len(chosen) < k:  # not enough variety available: fill by score
         for candidate in candidates:
             if len(chosen) == k:
                 break
-            if candidate not in chosen and _compatible(candidate.agent, chosen):
+            if candidate not in chosen and _compatible(candidate, chosen):
                 chosen.append(candidate)
     return chosen
 
 
-def _pick_with_roles(candidates: list[RankedAgent], k: int, plan: dict, diverse: bool) -> list[RankedAgent]:
+def _pick_with_roles(candidates: list[Candidate], k: int, plan: dict, diverse: bool) -> list[Candidate]:
     seats = list(plan["first"])
     while len(seats) < k:
         seats.append(plan["cycle"][(len(seats) - len(plan["first"])) % len(plan["cycle"])])
-    chosen: list[RankedAgent] = []
+    chosen: list[Candidate] = []
     per_domain: dict[str, int] = {}
     cap = _domain_cap(k)
     for role, dispositions in seats:
         for relax in (False, True):  # diversity first; if no one fits, drop it for this seat
-            pick = next((c for c in candidates if c not in chosen and c.agent.disposition in dispositions
-                         and _compatible(c.agent, chosen)
-                         and (relax or not diverse or per_domain.get(c.agent.domain, 0) < cap)), None)
+            pick = next((c for c in candidates if c not in chosen and c.disposition in dispositions
+                         and _compatible(c, chosen)
+                         and (relax or not diverse or per_domain.get(c.domain, 0) < cap)), None)
             if pick is not None:
                 break
         if pick is None:
             continue
         pick.role = role
         pick.reasons.append(ROLE_REASONS[role])
-        per_domain[pick.agent.domain] = per_domain.get(pick.agent.domain, 0) + 1
+        per_domain[pick.domain] = per_domain.get(pick.domain, 0) + 1
         chosen.append(pick)
     return chosen
