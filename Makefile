@@ -23,7 +23,7 @@ run: install
 ## Installs and runs the whole suite against real Postgres and Redis (embedded by default,
 ## in .data/test so a running `make run` is not disturbed).
 test: install
-	ASKPANEL_DATA_DIR=$${ASKPANEL_DATA_DIR:-.data/test} $(PY) -m config.launcher exec -- $(PY) -m pytest $(PYTEST_ARGS)
+	ASKPANEL_DATA_DIR=$${ASKPANEL_DATA_DIR:-.data/test} MEDIA_ROOT=$${MEDIA_ROOT:-.data/test/media} $(PY) -m config.launcher exec -- $(PY) -m pytest $(PYTEST_ARGS)
 
 doctor: install
 	$(PY) manage.py doctor

@@ -107,6 +107,50 @@ def _embedder() -> str:
             f"(related {related:.2f} > unrelated {unrelated:.2f})")
 
 
+class _RollBack(Exception):
+    pass
+
+
+def _retrieval() -> str:
+    """Store a probe chunk in a tenant, find it by hybrid search, and roll everything back."""
+    from django.db import transaction
+    from django_tenants.utils import schema_context
+
+    from agents.providers.embeddings import get_embedder
+    from rag.models import Chunk, Document
+    from rag.retrieval import search
+    from tenants.models import Tenant
+
+    tenant = Tenant.objects.exclude(schema_name="public").order_by("id").first()
+    if tenant is None:
+        return "no tenant yet to search in (run seed_demo)"
+    text = "Doctor probe: the quarterly zebrafish toxicology audit checks GLP record retention."
+    found = None
+    try:
+        with schema_context(tenant.schema_name), transaction.atomic():
+            document = Document.objects.create(title="doctor probe", file="", original_name="probe.txt",
+                                               mime_type="text/plain", size=len(text), checksum="doctor-probe",
+                                               status=Document.Status.READY)
+            chunk = Chunk.objects.create(document=document, ordinal=0, text=text, char_start=0, char_end=len(text),
+                                         token_count=14, embedding=get_embedder().embed([text])[0].tolist())
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE rag_chunk SET search_vector = to_tsvector('english', text) WHERE id = %s",
+                               [chunk.id])
+            hits = search(query="zebrafish toxicology audit", k=3, record=False).hits
+            found = next((hit for hit in hits if hit.chunk_id == chunk.id), None)
+            raise _RollBack
+    except _RollBack:
+        pass
+    if found is None:
+        raise RuntimeError(f"a probe chunk stored in {tenant.schema_name} was not found by search")
+    return (f"round trip in {tenant.schema_name}: found by vector rank {found.vector_rank} "
+            f"and text rank {found.text_rank}")
+
+
+def check_retrieval() -> Check:
+    return _timed("retrieval", _retrieval)
+
+
 def check_chat_provider() -> Check:
     return _timed("llm provider", _chat_provider)
 
@@ -133,5 +177,5 @@ def check_worker(timeout: float = 1.0) -> Check:
 
 HEALTH_CHECKS: list[Callable[[], Check]] = [check_database, check_redis, check_worker]
 DOCTOR_CHECKS: list[Callable[[], Check]] = [
-    check_database, check_pgvector, check_redis, check_worker, check_chat_provider, check_embedder,
+    check_database, check_pgvector, check_redis, check_worker, check_chat_provider, check_embedder, check_retrieval,
 ]

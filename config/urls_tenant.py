@@ -11,6 +11,7 @@ api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("tenants.api.urls")),
     path("", include("agents.api.urls")),
+    path("", include("rag.api.urls")),
 ]
 
 urlpatterns = [

@@ -27,6 +27,12 @@ def current_tenant():
             "This needs a tenant, but none is active: call it on a tenant's host, with "
             "X-Tenant-ID, with --tenant <schema>, or from a task enqueued inside a tenant."
         )
+    if not hasattr(tenant, "configuration"):
+        # schema_context() activates a stand-in that knows only the schema name.
+        from tenants.models import Tenant
+
+        tenant = Tenant.objects.get(schema_name=connection.schema_name)
+        connection.set_tenant(tenant)
     return tenant
 
 

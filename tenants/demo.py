@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django_tenants.utils import schema_context
 
+from rag.demo import demo_documents_seed
 from tenants.models import Tenant
 from tenants.services import (
     domain_add,
@@ -56,10 +57,6 @@ class SeededTenant:
     created: bool
 
 
-# Later parts (documents, preferences) append a callable(tenant) here.
-DEMO_EXTRAS: list = []
-
-
 def demo_seed(*, password: str | None = None, base_domain: str | None = None) -> list[SeededTenant]:
     password = password or settings.DEMO_PASSWORD
     base_domain = base_domain or settings.BASE_DOMAIN
@@ -77,8 +74,7 @@ def demo_seed(*, password: str | None = None, base_domain: str | None = None) ->
             domain_add(tenant=tenant, domain=domain, is_primary=True)
         for username, is_admin in DEMO_USERS:
             tenant_user_ensure(tenant=tenant, username=username, password=password, is_admin=is_admin)
-        for extra in DEMO_EXTRAS:
-            extra(tenant)
+        demo_documents_seed(tenant)
         port = settings.PORT
         seeded.append(SeededTenant(tenant, f"http://{domain}:{port}/", created))
     return seeded

