@@ -4,6 +4,7 @@ The README has a table of every variable. With DATABASE_URL / REDIS_URL unset, t
 embedded Postgres and Redis under `.data/` are started or attached (config/embedded.py).
 """
 
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -14,6 +15,8 @@ from django.core.exceptions import ImproperlyConfigured
 from config import embedded
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")  # forked workers share the tokenizer quietly
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env")

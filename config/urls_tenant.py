@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("tenants.api.urls")),
     path("", include("agents.api.urls")),
     path("", include("rag.api.urls")),
+    path("", include("panels.api.urls")),
 ]
 
 urlpatterns = [

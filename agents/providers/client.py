@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -34,27 +35,34 @@ class RetryPolicy:
 
 
 class TokenBudget:
-    """A running total that refuses a call before it could overspend."""
+    """A running total that refuses a call before it could overspend. Calls made at the
+    same time (a parallel round) each reserve their worst case first, under a lock."""
 
     def __init__(self, limit: int | None, *, label: str = "panel", spent: int = 0):
         self.limit = limit
         self.label = label
         self.spent = spent
+        self.reserved = 0
+        self._lock = threading.Lock()
 
     @property
     def remaining(self) -> int | None:
-        return None if self.limit is None else max(self.limit - self.spent, 0)
+        return None if self.limit is None else max(self.limit - self.spent - self.reserved, 0)
 
-    def check(self, needed: int) -> None:
-        if self.limit is not None and self.spent + needed > self.limit:
-            raise BudgetExceeded(
-                f"This call may use up to {needed} tokens, but the {self.label} has {self.remaining} "
-                f"of its {self.limit} tokens left; it was not made.",
-                details={"limit": self.limit, "spent": self.spent, "needed": needed},
-            )
+    def reserve(self, needed: int) -> None:
+        with self._lock:
+            if self.limit is not None and self.spent + self.reserved + needed > self.limit:
+                raise BudgetExceeded(
+                    f"This call may use up to {needed} tokens, but the {self.label} has {self.remaining} "
+                    f"of its {self.limit} tokens left; it was not made.",
+                    details={"limit": self.limit, "spent": self.spent, "needed": needed},
+                )
+            self.reserved += needed
 
-    def spend(self, tokens: int) -> None:
-        self.spent += tokens
+    def settle(self, reserved: int, used: int) -> None:
+        with self._lock:
+            self.reserved -= reserved
+            self.spent += used
 
 
 @dataclass
@@ -119,7 +127,7 @@ class LLMClient:
                     f"{self.max_tokens_per_call}; shorten the input or raise LLM_MAX_TOKENS_PER_CALL.",
                     details={"limit": self.max_tokens_per_call, "needed": needed},
                 )
-            self.budget.check(needed)
+            self.budget.reserve(needed)
         except BudgetExceeded as refusal:
             self._record(request, prompt_hash, outcome="budget_exceeded", attempts=0, error=refusal.message)
             raise
@@ -133,6 +141,7 @@ class LLMClient:
                 break
             except TransientError as failure:
                 if attempt >= self.retry.max_attempts:
+                    self.budget.settle(needed, 0)
                     latency = time.perf_counter() - started
                     error = self._exhausted(failure, attempt)
                     self._record(request, prompt_hash, outcome=error.code.removeprefix("provider_"),
@@ -142,6 +151,7 @@ class LLMClient:
                 logger.warning("%s call failed (%s); retry %d in %.2fs", self.provider.name, failure, attempt, wait)
                 self.retry.sleep(wait)
             except ProviderError as failure:
+                self.budget.settle(needed, 0)
                 self._record(request, prompt_hash, outcome="error", attempts=attempt, error=failure.message,
                              latency_s=time.perf_counter() - started)
                 raise
@@ -156,7 +166,7 @@ class LLMClient:
             latency_s=latency,
             attempts=attempt,
         )
-        self.budget.spend(usage.total_tokens)
+        self.budget.settle(needed, usage.total_tokens)
         self._record(request, prompt_hash, outcome="ok", attempts=attempt, usage=usage, response_text=text)
         return ChatResult(text=text, usage=usage, prompt_hash=prompt_hash)
 

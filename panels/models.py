@@ -1,0 +1,226 @@
+from django.conf import settings
+from django.db import connection, models
+from django.db.models import F
+from django.utils import timezone
+
+from config.errors import Conflict, DomainError
+from panels.lifecycle import FINAL, Status, check_transition
+from tenants.context import TenantMismatch
+
+
+class ConcurrentUpdate(Conflict):
+    code = "concurrent_update"
+
+
+class MembersLocked(DomainError):
+    code = "members_locked"
+    status_code = 409
+
+
+class Panel(models.Model):
+    """The aggregate: a question, its experts, its rounds and its outcome. It records the
+    tenant it belongs to and refuses to change under another; every change goes through
+    `transition` / `save_versioned`, so a lost update is impossible (optimistic locking)."""
+
+    Status = Status
+
+    query = models.TextField()
+    panel_type = models.CharField(max_length=30)
+    status = models.CharField(max_length=30, choices=Status.choices, default=Status.CREATED, db_index=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="panels")
+    tenant_schema = models.CharField(max_length=63, editable=False)
+    settings = models.JSONField(default=dict, blank=True)  # max_rounds, consensus_threshold, documents
+    version = models.PositiveIntegerField(default=1)
+    current_round = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    tokens_used = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    dropped_citations = models.PositiveIntegerField(default=0)
+    input_deadline = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"Panel {self.pk} ({self.panel_type}, {self.status.lower()})"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def max_rounds(self) -> int:
+        return int(self.settings.get("max_rounds", 1))
+
+    def assert_tenant(self) -> None:
+        """Defense in depth on top of the schema: never change a panel under another tenant."""
+        if self.tenant_schema and connection.schema_name != self.tenant_schema:
+            raise TenantMismatch(
+                f"Panel {self.pk} belongs to tenant {self.tenant_schema!r}, but {connection.schema_name!r} is active."
+            )
+
+    def save_versioned(self, *fields: str) -> None:
+        """Write `fields` only if nobody changed the panel since it was read."""
+        self.assert_tenant()
+        values = {name: getattr(self, name) for name in fields}
+        updated = Panel.objects.filter(pk=self.pk, version=self.version).update(version=F("version") + 1, **values)
+        if updated != 1:
+            raise ConcurrentUpdate(
+                f"Panel {self.pk} was changed by someone else meanwhile; reload it and try again.",
+                details={"panel_id": self.pk},
+            )
+        self.version += 1
+
+    def transition(self, target: str, *, error: str = "") -> None:
+        check_transition(self.status, target)
+        self.status = target
+        fields = ["status"]
+        now = timezone.now()
+        if target == Status.IN_PROGRESS and self.started_at is None:
+            self.started_at = now
+            fields.append("started_at")
+        if target in FINAL:
+            self.finished_at = now
+            fields.append("finished_at")
+        if error:
+            self.error = error
+            fields.append("error")
+        self.save_versioned(*fields)
+
+    def ensure_members_editable(self) -> None:
+        if self.status not in (Status.CREATED, Status.QUEUED):
+            raise MembersLocked(
+                f"The discussion of panel {self.pk} has started ({self.status.lower()}); its experts cannot change."
+            )
+
+
+class PanelMember(models.Model):
+    class Role(models.TextChoices):
+        EXPERT = "expert"
+        PRO = "pro"
+        CON = "con"
+        MODERATOR = "moderator"
+        HUMAN = "human"
+
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="members")
+    agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.EXPERT)
+    seat = models.PositiveSmallIntegerField()
+    human_name = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["panel_id", "seat"]
+        constraints = [models.UniqueConstraint(fields=["panel", "seat"], name="member_seat_unique")]
+
+    def __str__(self):
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.human_name if self.agent_id is None else self.agent.name
+
+    @property
+    def anonymous_name(self) -> str:
+        return f"Expert {chr(ord('A') + self.seat % 26)}"
+
+
+class Round(models.Model):
+    class State(models.TextChoices):
+        RUNNING = "running"
+        COMPLETED = "completed"
+
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=200)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.RUNNING)
+    started_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)  # e.g. themes, estimate statistics
+
+    class Meta:
+        ordering = ["panel_id", "number"]
+        constraints = [models.UniqueConstraint(fields=["panel", "number"], name="round_number_unique")]
+
+
+class Contribution(models.Model):
+    class Kind(models.TextChoices):
+        STATEMENT = "statement"
+        QUESTION = "question"
+        REBUTTAL = "rebuttal"
+        REVISION = "revision"
+        ESTIMATE = "estimate"
+        HUMAN_INPUT = "human_input"
+        SYNTHESIS = "synthesis"
+
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="contributions")
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="contributions")
+    member = models.ForeignKey(PanelMember, on_delete=models.CASCADE, related_name="contributions")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    text = models.TextField()
+    position = models.TextField(blank=True)
+    stance = models.CharField(max_length=10, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    estimate = models.FloatField(null=True, blank=True)
+    action = models.CharField(max_length=20, blank=True)
+    key_points = models.JSONField(default=list, blank=True)
+    citations = models.JSONField(default=list, blank=True)  # verified citation ids (C<chunk id>)
+    dropped_citations = models.JSONField(default=list, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    latency_ms = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["round__number", "member__seat", "id"]
+        constraints = [models.UniqueConstraint(fields=["round", "member", "kind"], name="one_contribution_per_turn")]
+
+
+class Consensus(models.Model):
+    panel = models.OneToOneField(Panel, on_delete=models.CASCADE, related_name="consensus")
+    score = models.FloatField()
+    level = models.CharField(max_length=10)
+    threshold = models.FloatField()
+    reached = models.BooleanField()
+    majority_stance = models.CharField(max_length=10)
+    agreement_points = models.JSONField(default=list)
+    dissent = models.JSONField(default=list)
+    matrix = models.JSONField(default=dict)
+    method = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Recommendation(models.Model):
+    panel = models.OneToOneField(Panel, on_delete=models.CASCADE, related_name="recommendation")
+    summary = models.TextField()
+    action = models.CharField(max_length=20)
+    rationale = models.JSONField(default=list)
+    dissent = models.JSONField(default=list)
+    citations = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class PanelEvent(models.Model):
+    """Progress as it happens; `id` is the sequence number clients poll after."""
+
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=40)
+    data = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+
+class PanelRating(models.Model):
+    panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="ratings")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    score = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["panel", "user"], name="one_rating_per_user")]

@@ -1,0 +1,366 @@
+"""Runs a panel through the rounds of its type, in the worker.
+
+- Every finished round is committed; a retried or restarted run resumes at the first
+  unfinished round and skips members who already spoke (one contribution per turn is
+  also a database constraint), so nothing is duplicated.
+- A session advisory lock per panel: a redelivered task finds the panel busy and leaves.
+- Within a round, members who do not need each other's words are called at once
+  (threads that only talk to the provider; the database work stays on this thread).
+- Cancellation is checked between calls; a provider failure after its retries, or the
+  tenant's token budget, ends the panel as failed with the reason and the transcript kept.
+"""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from decimal import Decimal
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from agents.providers import llm_client
+from agents.providers.client import CallRecord, TokenBudget
+from agents.providers.errors import ProviderError
+from agents.providers.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
+from agents.tenant.services import agent_usage_record, llm_call_record
+from panels.lifecycle import IllegalTransition, Status
+from panels.models import ConcurrentUpdate, Consensus, Contribution, Panel, PanelMember, Recommendation, Round
+from panels.orchestration.consensus import Position, compute_consensus, themes
+from panels.orchestration.synthesis import write_recommendation
+from panels.services import human_input_deadline, panel_event
+from panels.types import panel_type_get
+from panels.types.base import RoundSpec
+from rag.retrieval import citations_verify, search
+from tenants.context import current_tenant
+
+logger = logging.getLogger(__name__)
+PARALLEL_LIMIT = 8
+SOURCES_PER_EXPERT = 4
+
+
+class PanelCancelled(Exception):
+    pass
+
+
+@contextmanager
+def panel_lock(panel: Panel):
+    """Only one worker runs a panel at a time; the lock dies with its connection."""
+    key = f"panel-run:{panel.tenant_schema}:{panel.pk}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        acquired = cursor.fetchone()[0]
+    try:
+        yield acquired
+    finally:
+        if acquired:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+def purpose_of(panel: Panel) -> str:
+    return f"panel:{panel.pk}"
+
+
+def panel_run(*, panel_id: int) -> Panel:
+    panel = Panel.objects.get(pk=panel_id)
+    panel.assert_tenant()
+    with panel_lock(panel) as acquired:
+        if not acquired:
+            logger.info("panel %s is being run by another worker; leaving it", panel_id)
+            return panel
+        panel.refresh_from_db()
+        if panel.is_final or panel.status == Status.AWAITING_INPUT:
+            return panel
+        runner = PanelRunner(panel)
+        try:
+            runner.run()
+        except PanelCancelled:
+            logger.info("panel %s was cancelled; stopped between calls", panel_id)
+        except ProviderError as failure:
+            runner.fail(failure.message)
+        except (IllegalTransition, ConcurrentUpdate):
+            panel.refresh_from_db()
+            if panel.status != Status.CANCELLED:  # only a cancellation may overtake a running panel
+                raise
+        panel.refresh_from_db()
+        return panel
+
+
+def panel_input_deadline(*, panel_id: int) -> Panel:
+    """The hybrid panel's wait for humans is over: go on without (more) human input."""
+    panel = Panel.objects.get(pk=panel_id)
+    panel.assert_tenant()
+    if panel.status != Status.AWAITING_INPUT or (panel.input_deadline and panel.input_deadline > timezone.now()):
+        return panel
+    with transaction.atomic():
+        panel.settings = {**panel.settings, "human_input_closed": True}
+        panel.input_deadline = None
+        panel.save_versioned("settings", "input_deadline")
+        panel.transition(Status.IN_PROGRESS)
+        panel_event(panel, "status", status="in_progress", reason="the deadline for human input passed")
+    return panel_run(panel_id=panel_id)
+
+
+class PanelRunner:
+    def __init__(self, panel: Panel):
+        self.panel = panel
+        self.kind = panel_type_get(panel.panel_type)
+        self.tenant = current_tenant()
+        self.members = list(panel.members.select_related("agent").order_by("seat"))
+        self.calls: list[CallRecord] = []
+        self.budget = TokenBudget(self.tenant.configuration.limits.max_tokens_per_panel,
+                                  label="panel's token budget", spent=panel.tokens_used)
+        self.client = llm_client(tenant=self.tenant, budget=self.budget, recorders=[self.calls.append])
+
+    # --- lifecycle ---------------------------------------------------------------
+    def run(self) -> None:
+        panel = self.panel
+        if panel.status == Status.QUEUED:
+            self._move(Status.ASSIGNING_EXPERTS)
+        if panel.status == Status.ASSIGNING_EXPERTS:
+            panel_event(panel, "experts", members=[m.display_name for m in self.members])
+            self._move(Status.IN_PROGRESS)
+        plan = self.kind.plan(panel.max_rounds)
+        for number, spec in enumerate(plan, start=1):
+            round_ = Round.objects.filter(panel=panel, number=number).first()
+            if round_ is None or round_.state != Round.State.COMPLETED:
+                round_ = self._run_round(number, len(plan), spec, round_)
+            if spec.pause_for_humans and self._waits_for_humans():
+                return
+            if self.kind.should_stop(self._estimates_by_round()):
+                panel_event(panel, "converged", round=number,
+                            note="the estimates changed by less than 0.05 on average; the panel stops here")
+                break
+        self._conclude()
+
+    def _move(self, status: str, **event) -> None:
+        self._check_cancelled()
+        with transaction.atomic():
+            self.panel.transition(status)
+            panel_event(self.panel, "status", status=status.lower(), **event)
+
+    def _check_cancelled(self) -> None:
+        current = Panel.objects.filter(pk=self.panel.pk).values_list("status", "version").first()
+        if current and current[0] == Status.CANCELLED:
+            raise PanelCancelled
+        if current:
+            self.panel.status, self.panel.version = current
+
+    def fail(self, reason: str) -> None:
+        self._persist_calls()
+        self.panel.refresh_from_db()
+        if self.panel.is_final:
+            return
+        with transaction.atomic():
+            self.panel.transition(Status.FAILED, error=reason)
+            panel_event(self.panel, "status", status="failed", reason=reason)
+        logger.warning("panel %s failed: %s", self.panel.pk, reason)
+
+    def _waits_for_humans(self) -> bool:
+        panel = self.panel
+        if panel.settings.get("human_input_closed") or Contribution.objects.filter(
+                panel=panel, kind=Contribution.Kind.HUMAN_INPUT).exists():
+            return False
+        deadline = human_input_deadline()
+        with transaction.atomic():
+            panel.input_deadline = deadline
+            panel.save_versioned("input_deadline")
+            panel.transition(Status.AWAITING_INPUT)
+            panel_event(panel, "status", status="awaiting_input", deadline=deadline.isoformat())
+            from panels.tasks import panel_input_deadline_task
+
+            transaction.on_commit(lambda: panel_input_deadline_task.apply_async((panel.pk,), eta=deadline))
+        return True
+
+    # --- rounds ----------------------------------------------------------------------
+    def _run_round(self, number: int, total: int, spec: RoundSpec, round_: Round | None) -> Round:
+        panel = self.panel
+        self._check_cancelled()
+        if round_ is None:
+            with transaction.atomic():
+                round_ = Round.objects.create(panel=panel, number=number, title=spec.title)
+                panel.current_round = number
+                panel.save_versioned("current_round")
+                panel_event(panel, "round_started", round=number, of=total, title=spec.title)
+        speakers = [m for m in self.members if m.agent_id and m.role in spec.speakers]
+        done = set(Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
+        pending = [m for m in speakers if m.pk not in done]
+        if spec.parallel:
+            tasks = [(member, self._task(member, spec, number, speakers)) for member in pending]
+            panel_event(panel, "speaking", round=number, members=[m.display_name for m, _ in tasks])
+            self._check_cancelled()
+            with ThreadPoolExecutor(max_workers=min(PARALLEL_LIMIT, max(1, len(tasks)))) as pool:
+                futures = [(member, task, pool.submit(self._ask, task)) for member, task in tasks]
+                outcomes = [(member, task, future.exception() or future.result()) for member, task, future in futures]
+            failure = None
+            for member, task, outcome in outcomes:  # keep every answer that came, then report a failure
+                if isinstance(outcome, Exception):
+                    failure = failure or outcome
+                else:
+                    self._save(round_, member, spec, outcome)
+            if failure is not None:
+                raise failure
+        else:
+            for member in pending:
+                self._check_cancelled()
+                task = self._task(member, spec, number, speakers)
+                panel_event(panel, "speaking", round=number, members=[member.display_name])
+                self._save(round_, member, spec, self._ask(task))
+        with transaction.atomic():
+            round_.state = Round.State.COMPLETED
+            round_.completed_at = timezone.now()
+            round_.summary = self._round_summary(round_)
+            round_.save(update_fields=["state", "completed_at", "summary"])
+            panel_event(panel, "round_completed", round=number, of=total, summary=round_.summary)
+        return round_
+
+    def _ask(self, task: ExpertTask):
+        return ask_expert(self.client, task)
+
+    def _task(self, member: PanelMember, spec: RoundSpec, number: int, speakers: list[PanelMember]) -> ExpertTask:
+        agent = member.agent
+        brief = ExpertBrief(slug=agent.slug, name=agent.name, title=agent.title, domain=agent.domain,
+                            system_prompt=agent.system_prompt, key_considerations=tuple(agent.key_considerations),
+                            capabilities=tuple(agent.capabilities), disposition=agent.disposition)
+        target = ""
+        if spec.target_next and len(speakers) > 1:
+            index = speakers.index(member)
+            target = speakers[(index + 1) % len(speakers)].display_name
+        instructions = spec.instructions
+        if spec.with_themes:
+            previous = Round.objects.filter(panel=self.panel, number=number - 1).first()
+            found = (previous.summary or {}).get("themes", []) if previous else []
+            if found:
+                instructions += " Themes so far: " + "; ".join(f"{t['theme']} (raised by {len(t['raised_by'])})"
+                                                                for t in found) + "."
+        asked = [c for c in self._latest_by_member(number, include_current=True).values()
+                 if c.kind == Contribution.Kind.QUESTION and member.display_name in c.text]
+        if asked and spec.kind == Contribution.Kind.REVISION:
+            instructions += " Questions put to you: " + " | ".join(c.position for c in asked)
+        return ExpertTask(
+            question=self.panel.query, expert=brief, kind=spec.kind, role=member.role, round_number=number,
+            instructions=instructions.strip(), sources=self._sources(member), peers=self._peers(member, spec, number),
+            target=target, wants_estimate=spec.wants_estimate,
+        )
+
+    def _sources(self, member: PanelMember) -> tuple[Source, ...]:
+        """Retrieval for the question and this expert's own expertise, recorded for citation checks."""
+        agent = member.agent
+        query = f"{self.panel.query} {agent.title} {' '.join(agent.capabilities[:2])}"
+        hits = search(query=query, k=SOURCES_PER_EXPERT, document_ids=self.panel.settings.get("documents") or None,
+                      purpose=purpose_of(self.panel)).hits
+        return tuple(Source(id=hit.citation, title=hit.document_title, text=hit.text) for hit in hits)
+
+    def _latest_by_member(self, before_round: int, *, include_current: bool = False) -> dict[int, Contribution]:
+        limit = before_round if include_current else before_round - 1
+        latest: dict[int, Contribution] = {}
+        for contribution in Contribution.objects.filter(panel=self.panel, round__number__lte=limit).exclude(
+                kind=Contribution.Kind.SYNTHESIS).select_related("member", "member__agent", "round").order_by(
+                "round__number", "id"):
+            latest[contribution.member_id] = contribution
+        return latest
+
+    def _peers(self, member: PanelMember, spec: RoundSpec, number: int) -> tuple[PeerView, ...]:
+        latest = self._latest_by_member(number, include_current=not spec.parallel)
+        peers = []
+        for member_id, contribution in latest.items():
+            if member_id == member.pk:
+                continue
+            name = contribution.member.anonymous_name if spec.anonymous else contribution.member.display_name
+            peers.append(PeerView(name=name, stance=contribution.stance or "neutral",
+                                  position=contribution.position or contribution.text[:300],
+                                  statement="" if spec.anonymous else contribution.text[:600],
+                                  estimate=contribution.estimate))
+        return tuple(peers)
+
+    def _save(self, round_: Round, member: PanelMember, spec: RoundSpec, outcome) -> Contribution:
+        answer, results = outcome
+        check = citations_verify(citations=answer.citations, purpose=purpose_of(self.panel))
+        with transaction.atomic():
+            contribution, created = Contribution.objects.get_or_create(
+                round=round_, member=member, kind=spec.kind,
+                defaults=dict(
+                    panel=self.panel, text=answer.statement, position=answer.position, stance=answer.stance,
+                    confidence=answer.confidence, estimate=answer.estimate, action=answer.action or "",
+                    key_points=answer.key_points, citations=check.verified, dropped_citations=check.dropped,
+                    input_tokens=sum(r.usage.input_tokens for r in results),
+                    output_tokens=sum(r.usage.output_tokens for r in results),
+                    cost=Decimal(str(sum(r.usage.cost for r in results))),
+                    latency_ms=int(sum(r.usage.latency_s for r in results) * 1000),
+                ),
+            )
+            self._persist_calls()
+            if created:
+                panel_event(self.panel, "contribution", round=round_.number, member=member.display_name,
+                            kind=spec.kind, stance=answer.stance, contribution_id=contribution.pk)
+        return contribution
+
+    def _persist_calls(self) -> None:
+        """Write the collected provider calls and the panel's running usage."""
+        calls, self.calls[:] = list(self.calls), []
+        if not calls:
+            return
+        for record in calls:
+            llm_call_record(record, purpose=purpose_of(self.panel))
+        panel = self.panel
+        panel.refresh_from_db(fields=["version", "status"])
+        panel.tokens_used += sum(r.input_tokens + r.output_tokens for r in calls)
+        panel.cost = Decimal(panel.cost) + Decimal(str(sum(r.cost for r in calls)))
+        panel.save_versioned("tokens_used", "cost")
+
+    def _round_summary(self, round_: Round) -> dict:
+        contributions = list(round_.contributions.select_related("member", "member__agent"))
+        summary: dict = {"contributions": len(contributions),
+                         "stances": {s: sum(1 for c in contributions if c.stance == s) for s in ("support", "oppose", "neutral")}}
+        estimates = [c.estimate for c in contributions if c.estimate is not None]
+        if estimates:
+            summary["estimates"] = {"mean": round(sum(estimates) / len(estimates), 3), "min": min(estimates),
+                                    "max": max(estimates)}
+        points = [(c.member.display_name, point) for c in contributions for point in c.key_points]
+        if points:
+            summary["themes"] = themes(points)
+        return summary
+
+    def _estimates_by_round(self) -> list[list[float]]:
+        rounds: dict[int, dict[int, float]] = {}
+        for number, member_id, estimate in Contribution.objects.filter(
+                panel=self.panel, estimate__isnull=False).values_list("round__number", "member_id", "estimate"):
+            rounds.setdefault(number, {})[member_id] = estimate
+        ordered = [rounds[n] for n in sorted(rounds)]
+        if len(ordered) < 2:
+            return [list(r.values()) for r in ordered]
+        common = sorted(set(ordered[-1]) & set(ordered[-2]))
+        return [[ordered[-2][m] for m in common], [ordered[-1][m] for m in common]]
+
+    # --- conclusion --------------------------------------------------------------------
+    def _conclude(self) -> None:
+        panel = self.panel
+        self._move(Status.BUILDING_CONSENSUS)
+        latest = self._latest_by_member(len(self.kind.plan(panel.max_rounds)) + 1)
+        positions = [
+            Position(member_id=c.member_id, name=c.member.display_name, role=c.member.role, stance=c.stance,
+                     position=c.position, confidence=c.confidence or 0.5, estimate=c.estimate,
+                     key_points=list(c.key_points))
+            for c in latest.values() if c.member.agent_id and c.stance
+        ]
+        result = compute_consensus(positions, threshold=float(panel.settings.get("consensus_threshold", 0.7)))
+        synthesis = Contribution.objects.filter(panel=panel, kind=Contribution.Kind.SYNTHESIS).select_related(
+            "member", "member__agent").first()
+        recommendation = write_recommendation(panel=panel, client=self.client, consensus=result,
+                                              contributions=list(latest.values()), synthesis=synthesis)
+        dropped = sum(len(c.dropped_citations) for c in Contribution.objects.filter(panel=panel))
+        with transaction.atomic():
+            Consensus.objects.update_or_create(panel=panel, defaults={
+                key: result[key] for key in ("score", "level", "threshold", "reached", "majority_stance",
+                                             "agreement_points", "dissent", "matrix", "method")})
+            Recommendation.objects.update_or_create(panel=panel, defaults=recommendation)
+            self._persist_calls()
+            panel.refresh_from_db(fields=["version", "status"])
+            panel.dropped_citations = dropped
+            panel.save_versioned("dropped_citations")
+            panel_event(panel, "consensus", score=result["score"], level=result["level"], reached=result["reached"])
+            panel.transition(Status.COMPLETED)
+            panel_event(panel, "status", status="completed", action=recommendation["action"])
+            agent_usage_record(agents=[m.agent for m in self.members if m.agent_id])

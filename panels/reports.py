@@ -1,0 +1,110 @@
+"""The panel report as Markdown and PDF: question, panel, recommendation, consensus,
+dissent, transcript and citations."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from panels.models import Panel
+from panels.types import panel_type_get
+
+
+def report_markdown(panel: Panel) -> str:
+    kind = panel_type_get(panel.panel_type)
+    lines = [f"# Panel report: {panel.query}", ""]
+    lines += [f"- Panel: {kind.label}, {panel.members.count()} members, status {panel.status.lower()}",
+              f"- Asked by: {panel.owner.username} on {panel.created_at:%Y-%m-%d %H:%M} UTC",
+              f"- Usage: {panel.tokens_used} tokens, ${panel.cost:.4f}", ""]
+    lines += ["## Panel", ""]
+    for member in panel.members.all():
+        who = member.agent.title if member.agent_id else "human expert"
+        lines.append(f"- {member.display_name} — {who} ({member.role})")
+    recommendation = getattr(panel, "recommendation", None) if _has(panel, "recommendation") else None
+    if recommendation:
+        lines += ["", "## Recommendation", "", f"**Action: {recommendation.action}**", "", recommendation.summary, ""]
+        if recommendation.rationale:
+            lines += ["Rationale:", ""] + [f"- {point}" for point in recommendation.rationale] + [""]
+    consensus = getattr(panel, "consensus", None) if _has(panel, "consensus") else None
+    if consensus:
+        lines += ["## Consensus", "",
+                  f"Score {consensus.score:.2f} ({consensus.level}); threshold {consensus.threshold:.2f} "
+                  f"{'reached' if consensus.reached else 'not reached'}; majority stance: {consensus.majority_stance}.", ""]
+        for point in consensus.agreement_points:
+            lines.append(f"- Agreed: {point['point']} ({', '.join(point['supporters'])})")
+        labels, values = consensus.matrix.get("labels", []), consensus.matrix.get("values", [])
+        if labels:
+            lines += ["", "| | " + " | ".join(labels) + " |", "|---" * (len(labels) + 1) + "|"]
+            lines += [f"| {label} | " + " | ".join(f"{v:.2f}" for v in row) + " |" for label, row in zip(labels, values)]
+        lines += ["", "## Dissent", ""]
+        if consensus.dissent:
+            for item in consensus.dissent:
+                lines.append(f"- **{item['name']}** ({item['stance']}): {item['position']}")
+                lines += [f"  - {reason}" for reason in item["reasons"]]
+        else:
+            lines.append("No member stood apart from the panel.")
+    lines += ["", "## Transcript", ""]
+    for round_ in panel.rounds.all().order_by("number"):
+        lines += [f"### Round {round_.number}: {round_.title}", ""]
+        for contribution in round_.contributions.all():
+            stance = f", {contribution.stance}" if contribution.stance else ""
+            confidence = f", confidence {contribution.confidence:.2f}" if contribution.confidence is not None else ""
+            estimate = f", estimate {contribution.estimate:.2f}" if contribution.estimate is not None else ""
+            lines += [f"**{contribution.member.display_name}** ({contribution.kind}{stance}{confidence}{estimate})", "",
+                      contribution.text, ""]
+    if recommendation and recommendation.citations:
+        lines += ["## Sources cited", ""]
+        for citation in recommendation.citations:
+            page = f", page {citation['page']}" if citation.get("page") else ""
+            lines.append(f"- [{citation['citation']}] {citation['document_title']}{page}: \"{citation['excerpt']}\" "
+                         f"(cited by {', '.join(citation['cited_by'])})")
+    if panel.error:
+        lines += ["", f"_The panel ended early: {panel.error}_"]
+    return "\n".join(lines).strip() + "\n"
+
+
+def _has(panel: Panel, relation: str) -> bool:
+    try:
+        getattr(panel, relation)
+        return True
+    except Exception:  # RelatedObjectDoesNotExist
+        return False
+
+
+LATIN = {"\u2014": "-", "\u2013": "-", "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u203a": ">",
+         "\u2026": "...", "\u2265": ">=", "\u2264": "<=", "\u00d7": "x", "\u2022": "-"}
+
+
+def _latin1(text: str) -> str:
+    """The PDF's built-in fonts speak Latin-1; spell other characters plainly."""
+    text = "".join(LATIN.get(ch, ch) for ch in text)
+    text = unicodedata.normalize("NFKD", text)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def report_pdf(panel: Panel) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_page()
+    for line in report_markdown(panel).splitlines():
+        text = _latin1(line.replace("**", ""))
+        if line.startswith("# "):
+            pdf.set_font("Helvetica", "B", 15)
+            pdf.multi_cell(0, 8, text[2:])
+        elif line.startswith("## "):
+            pdf.ln(2)
+            pdf.set_font("Helvetica", "B", 13)
+            pdf.multi_cell(0, 7, text[3:])
+        elif line.startswith("### "):
+            pdf.set_font("Helvetica", "B", 11)
+            pdf.multi_cell(0, 6, text[4:])
+        elif line.startswith("|"):
+            pdf.set_font("Courier", size=7)
+            pdf.multi_cell(0, 4, text)
+        elif not line.strip():
+            pdf.ln(2)
+        else:
+            pdf.set_font("Helvetica", size=9)
+            pdf.multi_cell(0, 5, text)
+    return bytes(pdf.output())
