@@ -20,6 +20,7 @@ the same --n reuses the fill unless `--rebuild`.
 
 import argparse
 import hashlib
+import json
 import random
 import re
 import tempfile
@@ -285,18 +286,21 @@ class _Slots(dict):
         return value
 
 
-def _sentence(rng: random.Random, context: DocumentContext) -> str:
-    # Mostly the document's own domain, sometimes a neighbouring one, as in real guidance.
+def _sentence(rng: random.Random, context: DocumentContext, used: set[str]) -> str:
+    # Mostly the document's own domain, sometimes a neighbouring one, as in real guidance;
+    # no template twice in a section.
     domain = context.domain if rng.random() < 0.8 else rng.choice(DOMAINS)
-    return rng.choice(SENTENCES[domain]).format_map(_Slots(rng, context))
+    template = rng.choice([t for t in SENTENCES[domain] if t not in used] or SENTENCES[domain])
+    used.add(template)
+    return template.format_map(_Slots(rng, context))
 
 
 def _section(rng: random.Random, context: DocumentContext) -> str:
     """One or two paragraphs totalling about 50-140 words (one chunk, sometimes two)."""
     target = rng.randint(50, 140)
-    sentences, words = [], 0
+    sentences, words, used = [], 0, set()
     while words < target:
-        sentence = _sentence(rng, context)
+        sentence = _sentence(rng, context, used)
         sentences.append(sentence)
         words += len(sentence.split())
     if len(sentences) > 3 and rng.random() < 0.5:
@@ -469,12 +473,14 @@ def _vector_cursor():
     """A raw psycopg cursor on Django's connection (tenant search path already set) that
     sends and reads pgvector values in binary."""
     from django.db import connection
-    from pgvector.psycopg import register_vector
+    from pgvector.psycopg.vector import register_vector_info
+    from psycopg.types import TypeInfo
 
     with connection.cursor():
         pass  # makes django-tenants set the search path on the session
     cursor = connection.connection.cursor()
-    register_vector(cursor)  # on this cursor only: Django's own cursors keep reading text
+    # On this cursor only, so Django's own cursors keep reading vectors as text.
+    register_vector_info(cursor, TypeInfo.fetch(connection.connection, "vector"))
     return cursor
 
 
@@ -485,7 +491,7 @@ def real_embeddings_by_domain() -> dict[str, np.ndarray]:
                        "WHERE d.tags ? 'real'")
         grouped: dict[str, list] = {}
         for tags, embedding in cursor.fetchall():
-            domain = next(tag for tag in tags if tag in DOMAINS)
+            domain = next(tag for tag in json.loads(tags) if tag in DOMAINS)  # Django reads jsonb as text
             grouped.setdefault(domain, []).append(embedding.to_numpy())
     return {domain: np.asarray(vectors, dtype=np.float32) for domain, vectors in grouped.items()}
 
@@ -761,7 +767,9 @@ def main() -> None:
         grid = []
         for iterative in ("off", "relaxed_order"):
             for ef_search in EF_SEARCH_VALUES:
-                setting = [f"hnsw.ef_search = {ef_search}", f"hnsw.iterative_scan = {iterative}"]
+                # enable_seqscan off: on a small --n the planner would pick an exact scan instead.
+                setting = [f"hnsw.ef_search = {ef_search}", f"hnsw.iterative_scan = {iterative}",
+                           "enable_seqscan = off"]
                 found = []
                 timings = timed(lambda literal: found.append(nearest_chunk_ids(literal, setting)), literals)
                 grid.append((ef_search, iterative, recall(found, exact), milliseconds(timings)[0]))

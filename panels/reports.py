@@ -91,20 +91,20 @@ def report_pdf(panel: Panel) -> bytes:
         text = _latin1(line.replace("**", ""))
         if line.startswith("# "):
             pdf.set_font("Helvetica", "B", 15)
-            pdf.multi_cell(0, 8, text[2:])
+            pdf.multi_cell(0, 8, text[2:], new_x="LMARGIN", new_y="NEXT")
         elif line.startswith("## "):
             pdf.ln(2)
             pdf.set_font("Helvetica", "B", 13)
-            pdf.multi_cell(0, 7, text[3:])
+            pdf.multi_cell(0, 7, text[3:], new_x="LMARGIN", new_y="NEXT")
         elif line.startswith("### "):
             pdf.set_font("Helvetica", "B", 11)
-            pdf.multi_cell(0, 6, text[4:])
+            pdf.multi_cell(0, 6, text[4:], new_x="LMARGIN", new_y="NEXT")
         elif line.startswith("|"):
             pdf.set_font("Courier", size=7)
-            pdf.multi_cell(0, 4, text)
+            pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
         elif not line.strip():
             pdf.ln(2)
         else:
             pdf.set_font("Helvetica", size=9)
-            pdf.multi_cell(0, 5, text)
+            pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

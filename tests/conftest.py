@@ -28,17 +28,24 @@ def tenant_domain(schema_name: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """The test database, migrated, with the public tenant and the test tenants."""
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database, migrated, with the public tenant and the test tenants. Always
+    set up (pytest-django's own only does it for `db`-marked tests; worker tests need
+    committed data and so do not use that mark)."""
+    from django.test.utils import setup_databases, teardown_databases
+
     from tenants.models import Tenant
     from tenants.services import public_tenant_ensure, tenant_create
 
     with django_db_blocker.unblock():
+        databases = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
         public_tenant_ensure(domain=settings.BASE_DOMAIN)
         for schema_name, spec in TEST_TENANTS.items():
             if not Tenant.objects.filter(schema_name=schema_name).exists():
                 tenant_create(schema_name=schema_name, domain=tenant_domain(schema_name), **spec)
     yield
+    with django_db_blocker.unblock():
+        teardown_databases(databases, verbosity=request.config.option.verbose)
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,7 @@ from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django_tenants.utils import schema_context
 from rest_framework import serializers, status
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from config.api.pagination import PageNumberPagination
@@ -86,8 +87,20 @@ def _event(event) -> dict:
     return {"seq": event.id, "kind": event.kind, "data": event.data, "at": event.created_at.isoformat()}
 
 
+class EventStreamRenderer(BaseRenderer):
+    """Lets DRF accept `Accept: text/event-stream`; the view streams the events itself."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, (bytes, str)) else json.dumps(data)
+
+
 class PanelEventsView(TenantAPIView):
     """Progress events: Server-Sent Events (Accept: text/event-stream), or JSON with ?after=<seq>."""
+
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     class InputSerializer(serializers.Serializer):
         after = serializers.IntegerField(min_value=0, default=0)

@@ -1,0 +1,39 @@
+import pytest
+from django_tenants.utils import schema_context
+
+from panels.orchestration.runner import panel_run
+from panels.services import panel_create
+
+QUESTION = "Should we file a De Novo or a 510(k) for our AI-based ECG arrhythmia detection software?"
+DEVICE_NOTE = (b"# Device pathways\n\nWhen a novel device has no valid predicate but its risk is low to moderate, "
+               b"the De Novo pathway lets FDA classify it into Class II with special controls.\n\n"
+               b"## 510(k)\n\nA 510(k) needs a predicate device with the same intended use; different technological "
+               b"characteristics need performance data that raise no new questions of safety and effectiveness.")
+
+
+def run_inline(tenant, user, **options):
+    """Create and run a panel in this process (what the worker does), in the tenant."""
+    options.setdefault("query", QUESTION)
+    options.setdefault("panel_type", "structured")
+    with schema_context(tenant.schema_name):
+        panel = panel_create(user=user, enqueue=False, **options)
+        return panel_run(panel_id=panel.pk)
+
+
+@pytest.fixture
+def grounded_alpha(alpha, catalog, media_root):
+    from tests.rag.conftest import ingest
+
+    ingest(alpha, "device-note.md", DEVICE_NOTE, title="Device pathways note")
+    return alpha
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    from rag.models import Document
+
+    storage = Document._meta.get_field("file").storage
+    settings.MEDIA_ROOT = tmp_path
+    storage.__dict__.pop("relative_media_root", None)
+    yield tmp_path
+    storage.__dict__.pop("relative_media_root", None)
