@@ -68,8 +68,10 @@ def _filters(document_ids, tags) -> tuple[str, list]:
     return sql, params
 
 
-def _vector_ranks(query: str, limit: int, filters: str, params: list) -> dict[int, tuple[int, float]]:
-    vector = "[" + ",".join(f"{x:.6f}" for x in get_embedder().embed([query])[0]) + "]"
+def _vector_ranks(query: str, limit: int, filters: str, params: list, query_vector=None) -> dict[int, tuple[int, float]]:
+    if query_vector is None:
+        query_vector = get_embedder().embed([query])[0]
+    vector = "[" + ",".join(f"{x:.6f}" for x in query_vector) + "]"
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, limit)}")
         cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
@@ -95,13 +97,14 @@ def _text_ranks(query: str, limit: int, filters: str, params: list) -> dict[int,
 
 
 def search(*, query: str, k: int = 8, document_ids=None, tags=None, purpose: str = "api",
-           mode: str = "hybrid", record: bool = True) -> SearchResult:
+           mode: str = "hybrid", record: bool = True, query_vector=None) -> SearchResult:
     """The k best chunks for the query in the active tenant. `mode` (hybrid, vector, text)
-    exists to measure each path alone."""
+    exists to measure each path alone; `query_vector` saves embedding a query twice when
+    a caller embeds many at once."""
     query = query.strip()
     candidates = max(50, 4 * k)
     filters, params = _filters(document_ids, tags)
-    vector = _vector_ranks(query, candidates, filters, params) if mode in ("hybrid", "vector") else {}
+    vector = _vector_ranks(query, candidates, filters, params, query_vector) if mode in ("hybrid", "vector") else {}
     text = _text_ranks(query, candidates, filters, params) if mode in ("hybrid", "text") and query else {}
     fused: dict[int, float] = {}
     for ranks in (vector, text):

@@ -21,10 +21,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.providers import llm_client
+from agents.providers.embeddings import get_embedder
 from agents.providers.client import CallRecord, TokenBudget
 from agents.providers.errors import ProviderError
 from agents.providers.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
-from agents.tenant.services import agent_usage_record, llm_call_record
+from agents.tenant.services import agent_usage_record, llm_calls_record
 from panels.lifecycle import IllegalTransition, Status
 from panels.models import ConcurrentUpdate, Consensus, Contribution, Panel, PanelMember, Recommendation, Round
 from panels.orchestration.consensus import Position, compute_consensus, themes
@@ -113,6 +114,7 @@ class PanelRunner:
         self.budget = TokenBudget(self.tenant.configuration.limits.max_tokens_per_panel,
                                   label="panel's token budget", spent=panel.tokens_used)
         self.client = llm_client(tenant=self.tenant, budget=self.budget, recorders=[self.calls.append])
+        self.sources: dict[int, tuple[Source, ...]] = {}  # per member: retrieved once per run
 
     # --- lifecycle ---------------------------------------------------------------
     def run(self) -> None:
@@ -187,31 +189,30 @@ class PanelRunner:
         speakers = [m for m in self.members if m.agent_id and m.role in spec.speakers]
         done = set(Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
         pending = [m for m in speakers if m.pk not in done]
+        self._retrieve([m for m in pending if m.pk not in self.sources])
         if spec.parallel:
-            tasks = [(member, self._task(member, spec, number, speakers)) for member in pending]
+            latest = self._latest_by_member(number)
+            tasks = [(member, self._task(member, spec, number, speakers, latest)) for member in pending]
             panel_event(panel, "speaking", round=number, members=[m.display_name for m, _ in tasks])
             self._check_cancelled()
             with ThreadPoolExecutor(max_workers=min(PARALLEL_LIMIT, max(1, len(tasks)))) as pool:
                 futures = [(member, task, pool.submit(self._ask, task)) for member, task in tasks]
                 outcomes = [(member, task, future.exception() or future.result()) for member, task, future in futures]
-            failure = None
-            for member, task, outcome in outcomes:  # keep every answer that came, then report a failure
-                if isinstance(outcome, Exception):
-                    failure = failure or outcome
-                else:
-                    self._save(round_, member, spec, outcome)
+            answered = [(member, outcome) for member, _, outcome in outcomes if not isinstance(outcome, Exception)]
+            self._save_all(round_, spec, answered)  # keep every answer that came, then report a failure
+            failure = next((outcome for _, _, outcome in outcomes if isinstance(outcome, Exception)), None)
             if failure is not None:
                 raise failure
         else:
             for member in pending:
                 self._check_cancelled()
-                task = self._task(member, spec, number, speakers)
+                task = self._task(member, spec, number, speakers, self._latest_by_member(number, include_current=True))
                 panel_event(panel, "speaking", round=number, members=[member.display_name])
-                self._save(round_, member, spec, self._ask(task))
+                self._save_all(round_, spec, [(member, self._ask(task))])
         with transaction.atomic():
             round_.state = Round.State.COMPLETED
             round_.completed_at = timezone.now()
-            round_.summary = self._round_summary(round_)
+            round_.summary = self._round_summary(round_, with_themes=self._next_shows_themes(number))
             round_.save(update_fields=["state", "completed_at", "summary"])
             panel_event(panel, "round_completed", round=number, of=total, summary=round_.summary)
         return round_
@@ -219,7 +220,8 @@ class PanelRunner:
     def _ask(self, task: ExpertTask):
         return ask_expert(self.client, task)
 
-    def _task(self, member: PanelMember, spec: RoundSpec, number: int, speakers: list[PanelMember]) -> ExpertTask:
+    def _task(self, member: PanelMember, spec: RoundSpec, number: int, speakers: list[PanelMember],
+              latest: dict[int, Contribution]) -> ExpertTask:
         agent = member.agent
         brief = ExpertBrief(slug=agent.slug, name=agent.name, title=agent.title, domain=agent.domain,
                             system_prompt=agent.system_prompt, key_considerations=tuple(agent.key_considerations),
@@ -235,23 +237,27 @@ class PanelRunner:
             if found:
                 instructions += " Themes so far: " + "; ".join(f"{t['theme']} (raised by {len(t['raised_by'])})"
                                                                 for t in found) + "."
-        asked = [c for c in self._latest_by_member(number, include_current=True).values()
-                 if c.kind == Contribution.Kind.QUESTION and member.display_name in c.text]
+        asked = [c for c in latest.values() if c.kind == Contribution.Kind.QUESTION and member.display_name in c.text]
         if asked and spec.kind == Contribution.Kind.REVISION:
             instructions += " Questions put to you: " + " | ".join(c.position for c in asked)
         return ExpertTask(
             question=self.panel.query, expert=brief, kind=spec.kind, role=member.role, round_number=number,
-            instructions=instructions.strip(), sources=self._sources(member), peers=self._peers(member, spec, number),
+            instructions=instructions.strip(), sources=self.sources[member.pk], peers=self._peers(member, spec, latest),
             target=target, wants_estimate=spec.wants_estimate,
         )
 
-    def _sources(self, member: PanelMember) -> tuple[Source, ...]:
-        """Retrieval for the question and this expert's own expertise, recorded for citation checks."""
-        agent = member.agent
-        query = f"{self.panel.query} {agent.title} {' '.join(agent.capabilities[:2])}"
-        hits = search(query=query, k=SOURCES_PER_EXPERT, document_ids=self.panel.settings.get("documents") or None,
-                      purpose=purpose_of(self.panel)).hits
-        return tuple(Source(id=hit.citation, title=hit.document_title, text=hit.text) for hit in hits)
+    def _retrieve(self, members: list[PanelMember]) -> None:
+        """Retrieval for the question and each expert's own expertise (queries embedded in one
+        batch), recorded for citation checks; done once per expert and run."""
+        if not members:
+            return
+        queries = [f"{self.panel.query} {m.agent.title} {' '.join(m.agent.capabilities[:2])}" for m in members]
+        vectors = get_embedder().embed(queries)
+        for member, query, vector in zip(members, queries, vectors):
+            hits = search(query=query, k=SOURCES_PER_EXPERT, document_ids=self.panel.settings.get("documents") or None,
+                          purpose=purpose_of(self.panel), query_vector=vector).hits
+            self.sources[member.pk] = tuple(Source(id=hit.citation, title=hit.document_title, text=hit.text)
+                                            for hit in hits)
 
     def _latest_by_member(self, before_round: int, *, include_current: bool = False) -> dict[int, Contribution]:
         limit = before_round if include_current else before_round - 1
@@ -262,8 +268,7 @@ class PanelRunner:
             latest[contribution.member_id] = contribution
         return latest
 
-    def _peers(self, member: PanelMember, spec: RoundSpec, number: int) -> tuple[PeerView, ...]:
-        latest = self._latest_by_member(number, include_current=not spec.parallel)
+    def _peers(self, member: PanelMember, spec: RoundSpec, latest: dict[int, Contribution]) -> tuple[PeerView, ...]:
         peers = []
         for member_id, contribution in latest.items():
             if member_id == member.pk:
@@ -275,42 +280,51 @@ class PanelRunner:
                                   estimate=contribution.estimate))
         return tuple(peers)
 
-    def _save(self, round_: Round, member: PanelMember, spec: RoundSpec, outcome) -> Contribution:
-        answer, results = outcome
-        check = citations_verify(citations=answer.citations, purpose=purpose_of(self.panel))
-        with transaction.atomic():
-            contribution, created = Contribution.objects.get_or_create(
-                round=round_, member=member, kind=spec.kind,
-                defaults=dict(
-                    panel=self.panel, text=answer.statement, position=answer.position, stance=answer.stance,
-                    confidence=answer.confidence, estimate=answer.estimate, action=answer.action or "",
-                    key_points=answer.key_points, citations=check.verified, dropped_citations=check.dropped,
-                    input_tokens=sum(r.usage.input_tokens for r in results),
-                    output_tokens=sum(r.usage.output_tokens for r in results),
-                    cost=Decimal(str(sum(r.usage.cost for r in results))),
-                    latency_ms=int(sum(r.usage.latency_s for r in results) * 1000),
-                ),
-            )
+    def _save_all(self, round_: Round, spec: RoundSpec, answered: list) -> None:
+        """Store the answers of a turn or a round in one transaction, with their calls."""
+        if not answered:
             self._persist_calls()
-            if created:
-                panel_event(self.panel, "contribution", round=round_.number, member=member.display_name,
-                            kind=spec.kind, stance=answer.stance, contribution_id=contribution.pk)
-        return contribution
+            return
+        citations = [c for _, (answer, _) in answered for c in answer.citations]
+        verified = set(citations_verify(citations=citations, purpose=purpose_of(self.panel)).verified)
+        with transaction.atomic():
+            for member, (answer, results) in answered:
+                contribution, created = Contribution.objects.get_or_create(
+                    round=round_, member=member, kind=spec.kind,
+                    defaults=dict(
+                        panel=self.panel, text=answer.statement, position=answer.position, stance=answer.stance,
+                        confidence=answer.confidence, estimate=answer.estimate, action=answer.action or "",
+                        key_points=answer.key_points,
+                        citations=[c for c in answer.citations if c in verified],
+                        dropped_citations=[c for c in answer.citations if c not in verified],
+                        input_tokens=sum(r.usage.input_tokens for r in results),
+                        output_tokens=sum(r.usage.output_tokens for r in results),
+                        cost=Decimal(str(sum(r.usage.cost for r in results))),
+                        latency_ms=int(sum(r.usage.latency_s for r in results) * 1000),
+                    ),
+                )
+                if created:
+                    panel_event(self.panel, "contribution", round=round_.number, member=member.display_name,
+                                kind=spec.kind, stance=answer.stance, contribution_id=contribution.pk)
+            self._persist_calls()
 
     def _persist_calls(self) -> None:
         """Write the collected provider calls and the panel's running usage."""
         calls, self.calls[:] = list(self.calls), []
         if not calls:
             return
-        for record in calls:
-            llm_call_record(record, purpose=purpose_of(self.panel))
+        llm_calls_record(calls, purpose=purpose_of(self.panel))
         panel = self.panel
         panel.refresh_from_db(fields=["version", "status"])
         panel.tokens_used += sum(r.input_tokens + r.output_tokens for r in calls)
         panel.cost = Decimal(panel.cost) + Decimal(str(sum(r.cost for r in calls)))
         panel.save_versioned("tokens_used", "cost")
 
-    def _round_summary(self, round_: Round) -> dict:
+    def _next_shows_themes(self, number: int) -> bool:
+        plan = self.kind.plan(self.panel.max_rounds)
+        return number < len(plan) and plan[number].with_themes
+
+    def _round_summary(self, round_: Round, *, with_themes: bool) -> dict:
         contributions = list(round_.contributions.select_related("member", "member__agent"))
         summary: dict = {"contributions": len(contributions),
                          "stances": {s: sum(1 for c in contributions if c.stance == s) for s in ("support", "oppose", "neutral")}}
@@ -319,7 +333,7 @@ class PanelRunner:
             summary["estimates"] = {"mean": round(sum(estimates) / len(estimates), 3), "min": min(estimates),
                                     "max": max(estimates)}
         points = [(c.member.display_name, point) for c in contributions for point in c.key_points]
-        if points:
+        if points and with_themes:
             summary["themes"] = themes(points)
         return summary
 
