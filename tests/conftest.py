@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -46,6 +47,28 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     yield
     with django_db_blocker.unblock():
         teardown_databases(databases, verbosity=request.config.option.verbose)
+
+
+@contextmanager
+def media_root_at(path):
+    """Uploaded files go to `path` (the tenant file storage caches its root, so reset it)."""
+    from rag.models import Document
+
+    storage = Document._meta.get_field("file").storage
+    previous = settings.MEDIA_ROOT
+    settings.MEDIA_ROOT = path
+    storage.__dict__.pop("relative_media_root", None)
+    try:
+        yield path
+    finally:
+        settings.MEDIA_ROOT = previous
+        storage.__dict__.pop("relative_media_root", None)
+
+
+@pytest.fixture
+def media_root(tmp_path):
+    with media_root_at(tmp_path) as path:
+        yield path
 
 
 @pytest.fixture(autouse=True)

@@ -26,14 +26,3 @@ def grounded_alpha(alpha, catalog, media_root):
 
     ingest(alpha, "device-note.md", DEVICE_NOTE, title="Device pathways note")
     return alpha
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    from rag.models import Document
-
-    storage = Document._meta.get_field("file").storage
-    settings.MEDIA_ROOT = tmp_path
-    storage.__dict__.pop("relative_media_root", None)
-    yield tmp_path
-    storage.__dict__.pop("relative_media_root", None)

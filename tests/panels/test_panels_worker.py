@@ -21,15 +21,12 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def e2e(django_db_setup, django_db_blocker, catalog, tmp_path_factory):
     """A committed tenant of its own (enterprise: every panel type) with one document."""
-    from django.conf import settings
-
     from rag.models import Document
     from tenants.services import tenant_create
+    from tests.conftest import media_root_at
     from tests.rag.conftest import ingest
 
-    storage = Document._meta.get_field("file").storage
-    previous = settings.MEDIA_ROOT
-    with django_db_blocker.unblock():
+    with media_root_at(tmp_path_factory.mktemp("e2e-media")), django_db_blocker.unblock():
         tenant = tenant_create(name="Panels E2E", schema_name="panelse2e", domain="panelse2e.localhost",
                                tier="enterprise", limits={"max_concurrent_panels": 50})
         try:
@@ -41,8 +38,6 @@ def e2e(django_db_setup, django_db_blocker, catalog, tmp_path_factory):
                 for document in Document.objects.all():
                     document.file.delete(save=False)
             tenant.delete(force_drop=True)
-            settings.MEDIA_ROOT = previous
-            storage.__dict__.pop("relative_media_root", None)
 
 
 def wait_final(client, panel_id, timeout=120, until=FINAL):

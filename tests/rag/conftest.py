@@ -13,15 +13,3 @@ def ingest(tenant, name: str, data: bytes, *, title: str = "", tags=None):
         user = get_user_model().objects.order_by("id").first() or make_user(tenant, "uploader")
         document = document_upload(user=user, filename=name, data=data, title=title, tags=tags, enqueue=False)
         return document_process(document_id=document.id)
-
-
-@pytest.fixture
-def media_root(settings, tmp_path):
-    """Uploaded files go to a temporary MEDIA_ROOT (the tenant storage caches its root)."""
-    from rag.models import Document
-
-    storage = Document._meta.get_field("file").storage
-    settings.MEDIA_ROOT = tmp_path
-    storage.__dict__.pop("relative_media_root", None)
-    yield tmp_path
-    storage.__dict__.pop("relative_media_root", None)

@@ -20,16 +20,10 @@ QUERIES = yaml.safe_load((CORPUS_DIR.parent / "evaluation" / "retrieval_queries.
 def corpus(django_db_setup, django_db_blocker, tmp_path_factory):
     """The whole 13-document demo corpus, ingested once into a tenant of its own (gamma),
     committed for this module and dropped after it."""
-    from django.conf import settings
-
-    from rag.models import Document
     from tenants.services import tenant_create
+    from tests.conftest import media_root_at
 
-    storage = Document._meta.get_field("file").storage
-    previous_root = settings.MEDIA_ROOT
-    settings.MEDIA_ROOT = tmp_path_factory.mktemp("corpus-media")
-    storage.__dict__.pop("relative_media_root", None)
-    with django_db_blocker.unblock():
+    with media_root_at(tmp_path_factory.mktemp("corpus-media")), django_db_blocker.unblock():
         tenant = tenant_create(name="Gamma Corpus", schema_name="gamma", domain="gamma.localhost")
         try:
             documents = {}
@@ -39,8 +33,6 @@ def corpus(django_db_setup, django_db_blocker, tmp_path_factory):
             yield documents
         finally:
             tenant.delete(force_drop=True)
-            settings.MEDIA_ROOT = previous_root
-            storage.__dict__.pop("relative_media_root", None)
 
 
 def _normalise(text: str) -> str:
