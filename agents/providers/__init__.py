@@ -21,7 +21,7 @@ CHAT_PROVIDERS = {
 DEFAULT_MODELS = {
     "offline": "offline-extractive-1",
     "openai": "gpt-4o-mini",
-    "anthropic": "claude-sonnet-4-5",
+    "anthropic": "claude-sonnet-4-6",
 }
 
 

@@ -41,7 +41,7 @@ def openai_client(server, *, attempts=4, timeout_s=5.0, budget=None, records=Non
 
 
 def anthropic_client(server, *, attempts=4, sleep=None):
-    provider = AnthropicProvider(model="claude-sonnet-4-5", api_key="ak-test", base_url=server.anthropic_base_url)
+    provider = AnthropicProvider(model="claude-sonnet-4-6", api_key="ak-test", base_url=server.anthropic_base_url)
     return LLMClient(provider, retry=RetryPolicy(max_attempts=attempts, base_delay_s=0.01, sleep=sleep or SleepLog()))
 
 
