@@ -11,8 +11,8 @@ score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0
 - Disabled agents are never returned; retired agents neither.
 - Picking a panel keeps domain diversity (at most 2 of one domain for up to 5 seats,
   3 beyond, unless one domain was asked for) and skips incompatible pairs.
-- Panel types with roles (adversarial) fill them from dispositions: a balanced moderator,
-  advocates for, skeptics against.
+- A panel type with roles (its `role_plan`, e.g. adversarial) fills them from
+  dispositions: a balanced moderator, advocates for, skeptics against.
 Every result carries its score and the reasons for it.
 """
 
@@ -35,13 +35,6 @@ USAGE_BOOST_CAP = 0.5
 DEFAULT_K = 5
 MAX_K = 12
 
-# Roles a panel type needs, in the order seats are filled; the rest alternate.
-ROLE_PLANS: dict[str, dict] = {
-    "adversarial": {
-        "first": [("moderator", ("balanced",))],
-        "cycle": [("pro", ("advocate", "balanced")), ("con", ("skeptic", "balanced"))],
-    },
-}
 ROLE_REASONS = {
     "moderator": "Moderates the debate (balanced disposition)",
     "pro": "Argues for the proposal (advocate disposition)",
@@ -131,7 +124,7 @@ def score_candidates(*, question: str, domains: list[str] | None = None, exclude
                           similarity=float(row[5]), relevance=float(row[6])) for row in cursor.fetchall()]
 
 
-def rank_agents(*, question: str, k: int = DEFAULT_K, panel_type: str | None = None,
+def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = None,
                 domains: list[str] | None = None, diverse: bool = True) -> list[RankedAgent]:
     """The best k agents for the question, for the active tenant, best first."""
     k = max(1, min(int(k), MAX_K))
@@ -155,7 +148,7 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, panel_type: str | None = N
         candidate.score = round(score, 4)
     candidates.sort(key=lambda c: (-c.score, c.slug))
 
-    plan = ROLE_PLANS.get(panel_type or "")
+    plan = role_plan  # the panel type's roles (panels/types/), when it has any
     spread = diverse and not (bool(domains) and len(domains) == 1)
     chosen = _pick_with_roles(candidates, k, plan, spread) if plan else _pick_diverse(candidates, k, spread)
 

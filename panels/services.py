@@ -141,7 +141,7 @@ def _seats(*, query, kind, experts, minimum, maximum) -> list[tuple[Agent, str]]
         chosen = [agents[s] for s in slugs]
         return list(zip(chosen, _roles_for(kind, chosen)))
     count = max(minimum, min(kind.default_experts, maximum))
-    ranked = rank_agents(question=query, k=count, panel_type=kind.name)
+    ranked = rank_agents(question=query, k=count, role_plan=kind.role_plan)
     if len(ranked) < minimum:
         raise InvalidPanel(f"Only {len(ranked)} eligible experts were found; a {kind.name} panel needs {minimum}.",
                            details={"field": "experts"})
@@ -150,8 +150,7 @@ def _seats(*, query, kind, experts, minimum, maximum) -> list[tuple[Agent, str]]
 
 def _roles_for(kind, agents: list[Agent]) -> list[str]:
     """Roles for hand-picked experts: debates get a moderator (the most balanced) and two sides."""
-    speaking = {role for spec in kind.plan(kind.max_rounds) for role in spec.speakers}
-    if "moderator" not in speaking or not {"pro", "con"} & speaking:
+    if not kind.role_plan:
         return ["expert"] * len(agents)
     order = {"balanced": 0, "advocate": 1, "skeptic": 2}
     moderator = min(range(len(agents)), key=lambda i: (order[agents[i].disposition], i))

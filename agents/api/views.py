@@ -10,6 +10,7 @@ from agents.tenant.services import preferences_set
 from config.api.pagination import PageNumberPagination
 from config.api.views import TenantAPIView
 from config.errors import Forbidden, NotFound
+from panels.types import panel_type_get
 from tenants.configuration import PANEL_TYPE_NAMES
 
 
@@ -52,7 +53,8 @@ class AgentRecommendView(TenantAPIView):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
-        ranked = rank_agents(question=data["q"], k=data["k"], panel_type=data.get("panel_type"),
+        role_plan = panel_type_get(data["panel_type"]).role_plan if data.get("panel_type") else None
+        ranked = rank_agents(question=data["q"], k=data["k"], role_plan=role_plan,
                              domains=sorted(data["domain"]) if data.get("domain") else None)
         return Response({
             "query": data["q"],

@@ -15,6 +15,10 @@ ADVERSARIAL = PanelType(
                   instructions="Rebut the strongest argument of the other side."),
     ),
     extra_round=RoundSpec("Second rebuttals", "rebuttal", speakers=DEBATERS),
+    role_plan={
+        "first": [("moderator", ("balanced",))],
+        "cycle": [("pro", ("advocate", "balanced")), ("con", ("skeptic", "balanced"))],
+    },
     final_round=RoundSpec("Judged synthesis", "synthesis", speakers=("moderator",),
                           instructions="Judge the debate: which arguments held, which failed, and what follows."),
 )

@@ -36,6 +36,8 @@ class PanelType:
     base_plan: tuple[RoundSpec, ...]
     extra_round: RoundSpec  # what further rounds (up to max_rounds) look like
     final_round: RoundSpec | None = None  # always last when there are 2+ rounds (a judge)
+    # Seats that need a role, filled by disposition: {"first": [(role, dispositions)], "cycle": [...]}.
+    role_plan: dict | None = field(default=None, compare=False)
     stop_rule: Callable[[list[list[float]]], bool] | None = field(default=None, compare=False)
 
     def plan(self, rounds: int) -> list[RoundSpec]:

@@ -7,6 +7,7 @@ from django_tenants.utils import schema_context
 from agents.catalog.loader import CATALOG_DIR
 from agents.models import Agent
 from agents.ranking import rank_agents
+from panels.types.adversarial import ADVERSARIAL
 from agents.tenant.services import agent_rating_record, agent_usage_record, preferences_set
 
 pytestmark = pytest.mark.django_db
@@ -84,7 +85,7 @@ def test_a_panel_keeps_domain_diversity_unless_one_domain_is_asked(catalog, alph
 def test_adversarial_panels_get_a_moderator_and_both_sides(catalog, alpha):
     with schema_context("alpha"):
         ranked = rank_agents(question="Should we launch our biosimilar at risk before the patent case is decided?",
-                             k=5, panel_type="adversarial")
+                             k=5, role_plan=ADVERSARIAL.role_plan)
     roles = [r.role for r in ranked]
     assert roles[0] == "moderator" and roles.count("pro") == 2 and roles.count("con") == 2
     for r in ranked:
