@@ -87,6 +87,8 @@ TENANT_MODEL = "tenants.Tenant"
 TENANT_DOMAIN_MODEL = "tenants.Domain"
 PUBLIC_SCHEMA_NAME = "public"
 PG_EXTRA_SEARCH_PATHS = ["extensions"]
+# Skips tenant schemas that already have every migration (tenants/schemas.py).
+TENANT_BASE_MIGRATE_COMMAND = "tenants.schemas.MigrateCommand"
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"

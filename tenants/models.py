@@ -3,8 +3,10 @@ import re
 from django.core.exceptions import ValidationError
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import schema_exists
 
 from tenants.configuration import TIERS, ConfigurationError, TenantConfiguration
+from tenants.schemas import tenant_schema_create
 
 SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_SCHEMAS = {"public", "extensions", "information_schema", "pg_catalog", "pg_toast"}
@@ -40,7 +42,7 @@ class Tenant(TenantMixin):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    # Schemas are created by migrations when the tenant is saved (cloning breaks pgvector).
+    # The schema is created and migrated when the tenant is first saved (tenants/schemas.py).
     auto_create_schema = True
     auto_drop_schema = False
 
@@ -69,6 +71,15 @@ class Tenant(TenantMixin):
             panel_defaults=self.panel_defaults,
             llm=self.llm,
         )
+
+    def create_schema(self, check_if_exists=False, sync_schema=True, verbosity=1):
+        """django-tenants' hook: the migrations' SQL is replayed rather than re-planned."""
+        if not sync_schema:
+            return super().create_schema(check_if_exists, sync_schema, verbosity)
+        if check_if_exists and schema_exists(self.schema_name):
+            return False
+        tenant_schema_create(self.schema_name)
+        return True
 
     def clean(self):
         super().clean()
