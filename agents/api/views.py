@@ -56,13 +56,14 @@ class AgentRecommendView(TenantAPIView):
         role_plan = panel_type_get(data["panel_type"]).role_plan if data.get("panel_type") else None
         ranked = rank_agents(question=data["q"], k=data["k"], role_plan=role_plan,
                              domains=sorted(data["domain"]) if data.get("domain") else None)
+        agents = AgentSerializer([item.agent for item in ranked], many=True).data  # fields built once
         return Response({
             "query": data["q"],
             "panel_type": data.get("panel_type"),
             "results": [
-                {"agent": AgentSerializer(item.agent).data, "score": item.score, "relevance": item.relevance,
-                 "role": item.role, "reasons": item.reasons}
-                for item in ranked
+                {"agent": agent, "score": item.score, "relevance": item.relevance, "role": item.role,
+                 "reasons": item.reasons}
+                for item, agent in zip(ranked, agents)
             ],
         })
 
