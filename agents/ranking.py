@@ -29,7 +29,7 @@ from django.db.models.expressions import RawSQL
 
 from agents.domains import DOMAINS
 from agents.models import Agent
-from agents.providers.embeddings import get_embedder
+from agents.providers.embeddings import embed_soon
 from agents.tenant.selectors import preferences_get, usage_by_agent_id
 
 EMBEDDING_WEIGHT = 0.75
@@ -96,13 +96,12 @@ class RankedAgent:
     reasons: list[str] = field(default_factory=list)
 
 
-def score_candidates(*, question: str, domains: list[str] | None = None, exclude=frozenset(),
+def score_candidates(*, question: str, vector, domains: list[str] | None = None, exclude=frozenset(),
                      pool: int = 200, steered=()) -> list[Candidate]:
-    """Candidates and their relevance, in SQL: the `pool` agents nearest the question by
-    embedding (HNSW) plus the `steered` ids (agents the tenant's usage may lift), then
-    full-text rank refines them. With a catalog smaller than the pool this scores every
-    agent; with a large one, text can re-rank only what meaning already found."""
-    vector = get_embedder().embed([question])[0]
+    """Candidates and their relevance, in SQL: the `pool` agents nearest the question's
+    embedding `vector` (HNSW) plus the `steered` ids (agents the tenant's usage may lift),
+    then full-text rank refines them. With a catalog smaller than the pool this scores
+    every agent; with a large one, text can re-rank only what meaning already found."""
     filters = ""
     params = {"question": question, "vector": "[" + ",".join(f"{x:.6f}" for x in vector) + "]",
               "pool": pool, "steered": list(steered)}
@@ -125,11 +124,12 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
                 domains: list[str] | None = None, diverse: bool = True) -> list[RankedAgent]:
     """The best k agents for the question, for the active tenant, best first."""
     k = max(1, min(int(k), MAX_K))
+    embedding = embed_soon([question])  # while the tenant's preferences and usage are read
     preferences = preferences_get()
     preferred = preferences.preferred_slugs
     usage = usage_by_agent_id()
-    candidates = score_candidates(question=question, domains=domains, exclude=set(preferences.disabled),
-                                  pool=max(200, 10 * k), steered=list(usage))
+    candidates = score_candidates(question=question, vector=embedding.result()[0], domains=domains,
+                                  exclude=set(preferences.disabled), pool=max(200, 10 * k), steered=list(usage))
     for candidate in candidates:
         score = candidate.relevance
         candidate.reasons = [f"Profile matches the question (relevance {candidate.relevance:.2f}, "

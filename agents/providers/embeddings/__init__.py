@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from django.conf import settings
 
@@ -45,9 +47,24 @@ def get_embedder() -> Embedder:
     return _embedder
 
 
+_pools: dict[int, ThreadPoolExecutor] = {}
+
+
+def embed_soon(texts: list[str]) -> Future:
+    """Embed on a helper thread while the caller does other work (its database queries):
+    the encoder and the database both release the GIL. One small pool per process (a
+    forked worker gets its own: threads do not survive a fork)."""
+    pool = _pools.get(os.getpid())
+    if pool is None:
+        with _lock:
+            pool = _pools.setdefault(os.getpid(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="embed"))
+    embedder = get_embedder()
+    return pool.submit(embedder.embed, list(texts))
+
+
 def reset_embedder() -> None:
     global _embedder
     _embedder = None
 
 
-__all__ = ["DIMENSIONS", "Embedder", "get_embedder", "build_embedder", "reset_embedder", "EMBEDDERS"]
+__all__ = ["DIMENSIONS", "Embedder", "get_embedder", "embed_soon", "build_embedder", "reset_embedder", "EMBEDDERS"]
