@@ -95,6 +95,8 @@ def main() -> None:
                       f"/ (rounds x latency) = {wall / (rounds * args.latency):.2f}; "
                       f"/ ((rounds + synthesis) x latency) = {wall / ((rounds + 1) * args.latency):.2f}")
 
+        if args.panels <= 0:
+            return
         env = {**os.environ, "LLM_PROVIDER": "openai", "LLM_MODEL": "gpt-4o-mini", "LLM_BASE_URL": llm.openai_base_url,
                "LLM_API_KEY": "bench", "CELERY_QUEUE": f"bench-{os.getpid()}", "LOG_LEVEL": "WARNING"}
         from config.celery import app

@@ -116,12 +116,20 @@ def search(*, query: str, k: int = 8, document_ids=None, tags=None, purpose: str
     hits = _load_hits(best, fused, vector, text)
     result = SearchResult(query=query, hits=hits)
     if record:
-        result.record_id = SearchRecord.objects.create(
-            purpose=purpose[:100], query=query, k=k,
-            filters={"document_ids": list(document_ids or []), "tags": list(tags or [])},
-            chunk_ids=[hit.chunk_id for hit in hits],
-        ).id
+        saved = search_record(result, purpose=purpose, k=k, document_ids=document_ids, tags=tags)
+        saved.save()
+        result.record_id = saved.id
     return result
+
+
+def search_record(result: SearchResult, *, purpose: str, k: int, document_ids=None, tags=None) -> SearchRecord:
+    """What citation checks will trust for `purpose`, unsaved (callers with many searches
+    save theirs together with SearchRecord.objects.bulk_create)."""
+    return SearchRecord(
+        purpose=purpose[:100], query=result.query, k=k,
+        filters={"document_ids": list(document_ids or []), "tags": list(tags or [])},
+        chunk_ids=[hit.chunk_id for hit in result.hits],
+    )
 
 
 def _load_hits(chunk_ids: list[int], fused, vector, text) -> list[SearchHit]:

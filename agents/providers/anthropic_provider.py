@@ -6,6 +6,7 @@ import anthropic
 
 from agents.providers.base import ChatRequest
 from agents.providers.http_errors import translate
+from agents.providers.http_pool import shared_http_client
 
 
 class AnthropicProvider:
@@ -18,6 +19,7 @@ class AnthropicProvider:
             base_url=base_url or None,
             timeout=timeout_s,
             max_retries=0,
+            http_client=shared_http_client(anthropic),
         )
 
     def complete(self, request: ChatRequest) -> tuple[str, int, int]:

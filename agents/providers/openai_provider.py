@@ -7,6 +7,7 @@ import openai
 from agents.providers.base import ChatRequest, estimate_tokens
 from agents.providers.errors import ProviderError
 from agents.providers.http_errors import translate
+from agents.providers.http_pool import shared_http_client
 
 
 class OpenAIProvider:
@@ -20,6 +21,7 @@ class OpenAIProvider:
             base_url=base_url or None,
             timeout=timeout_s,
             max_retries=0,
+            http_client=shared_http_client(openai),
         )
 
     def complete(self, request: ChatRequest) -> tuple[str, int, int]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.domains import DOMAINS
@@ -60,11 +59,18 @@ def agent_usage_record(*, agents) -> None:
     """Count one more use of each agent (a panel that ran with them)."""
     current_tenant()
     now = timezone.now()
-    with transaction.atomic():
-        for agent in agents:
-            usage, created = AgentUsage.objects.get_or_create(agent=agent, defaults={"use_count": 1, "last_used_at": now})
-            if not created:
-                AgentUsage.objects.filter(pk=usage.pk).update(use_count=F("use_count") + 1, last_used_at=now)
+    agent_ids = sorted({agent.pk for agent in agents})
+    if not agent_ids:
+        return
+    table = AgentUsage._meta.db_table
+    with connection.cursor() as cursor:  # one upsert for all: concurrent panels never lose a count
+        cursor.execute(
+            f"""INSERT INTO {table} (agent_id, use_count, rating_count, avg_rating, last_used_at)
+                SELECT agent_id, 1, 0, 0.0, %s FROM unnest(%s::bigint[]) AS agent_id
+                ON CONFLICT (agent_id) DO UPDATE
+                SET use_count = {table}.use_count + 1, last_used_at = EXCLUDED.last_used_at""",
+            [now, agent_ids],
+        )
 
 
 def agent_rating_record(*, agents, score: float) -> None:

@@ -39,6 +39,16 @@ class Position:
     key_points: list[str]
 
 
+def position_text(position) -> str:
+    """What a member's position is compared by: its one-line position, else its key points."""
+    return position.position or " ".join(position.key_points)
+
+
+def compared_texts(position) -> list[str]:
+    """Every text consensus and themes embed for one answer or position."""
+    return [position_text(position), *(point for point in position.key_points if point.strip())]
+
+
 def level_for(score: float) -> str:
     return next(label for floor, label in LEVELS if score >= floor)
 
@@ -47,15 +57,15 @@ def _stance_agreement(a: str, b: str) -> float:
     return STANCE_AGREEMENT.get((a, b), STANCE_AGREEMENT.get((b, a), 0.5))
 
 
-def compute_consensus(positions: list[Position], *, threshold: float) -> dict:
+def compute_consensus(positions: list[Position], *, threshold: float, embedder=None) -> dict:
     if len(positions) < 2:
         only = positions[0].stance if positions else "neutral"
         return {"score": 1.0 if positions else 0.0, "level": "high" if positions else "low", "threshold": threshold,
                 "reached": bool(positions), "majority_stance": only, "agreement_points": [], "dissent": [],
                 "matrix": {"labels": [p.name for p in positions], "values": [[1.0]] if positions else []},
                 "method": {"weights": WEIGHTS, "pairs": 0}}
-    embedder = get_embedder()
-    vectors = embedder.embed([p.position or " ".join(p.key_points) for p in positions])
+    embedder = embedder or get_embedder()
+    vectors = embedder.embed([position_text(p) for p in positions])
     cosine = vectors @ vectors.T
     semantic = np.clip((cosine - 0.2) / 0.7, 0.0, 1.0)
     n = len(positions)
@@ -121,11 +131,11 @@ def agreement_points(positions: list[Position], embedder=None) -> list[dict]:
     return [{"point": c["text"], "supporters": sorted(c["members"])} for c in shared[:6]]
 
 
-def themes(key_points: list[tuple[str, str]], limit: int = 3) -> list[dict]:
+def themes(key_points: list[tuple[str, str]], limit: int = 3, embedder=None) -> list[dict]:
     """The most shared themes of a round (open panels show them to the next round)."""
     if not key_points:
         return []
-    vectors = get_embedder().embed([text for _, text in key_points])
+    vectors = (embedder or get_embedder()).embed([text for _, text in key_points])
     clusters: list[dict] = []
     for (name, text), vector in zip(key_points, vectors):
         for cluster in clusters:

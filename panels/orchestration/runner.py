@@ -17,28 +17,48 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from decimal import Decimal
 
+import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
 from agents.providers import llm_client
-from agents.providers.embeddings import get_embedder
+from agents.providers.embeddings import EmbeddingMemo, embed_soon
 from agents.providers.client import CallRecord, TokenBudget
 from agents.providers.errors import ProviderError
 from agents.providers.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
 from agents.tenant.services import agent_usage_record, llm_calls_record
 from panels.lifecycle import IllegalTransition, Status
-from panels.models import ConcurrentUpdate, Consensus, Contribution, Panel, PanelMember, Recommendation, Round
-from panels.orchestration.consensus import Position, compute_consensus, themes
+from panels.models import (ConcurrentUpdate, Consensus, Contribution, Panel, PanelEvent, PanelMember, Recommendation,
+                           Round)
+from panels.orchestration.consensus import Position, compared_texts, compute_consensus, themes
 from panels.orchestration.synthesis import write_recommendation
 from panels.services import human_input_deadline, panel_event
 from panels.types import panel_type_get
 from panels.types.base import RoundSpec
-from rag.retrieval import citations_verify, search
+from rag.models import SearchRecord
+from rag.retrieval import citations_verify, search, search_record
 from tenants.context import current_tenant
 
 logger = logging.getLogger(__name__)
 PARALLEL_LIMIT = 8
 SOURCES_PER_EXPERT = 4
+
+
+# How far an expert's retrieval leans toward its own profile. Measured with
+# bench/grounding.py (40 labelled questions over the demo corpus, 5 ranked experts each):
+# embedding "question + title + capabilities" per expert found the answering passage in
+# 0.67 of the experts' sources (experts' sources overlapping 0.38); the question alone
+# 0.83 (overlap 0.99); question + 0.5 x profile 0.77 (overlap 0.61), with one embedding
+# per panel instead of one per expert (~13 ms each).
+EXPERTISE_WEIGHT = 0.5
+
+
+def expertise_vector(question_vector, profile_vector):
+    """The question's embedding moved toward an expert's profile embedding, unit length."""
+    if profile_vector is None:
+        return question_vector
+    vector = np.asarray(question_vector, dtype=np.float32) + EXPERTISE_WEIGHT * np.asarray(profile_vector, dtype=np.float32)
+    return vector / np.linalg.norm(vector)
 
 
 class PanelCancelled(Exception):
@@ -115,23 +135,31 @@ class PanelRunner:
                                   label="panel's token budget", spent=panel.tokens_used)
         self.client = llm_client(tenant=self.tenant, budget=self.budget, recorders=[self.calls.append])
         self.sources: dict[int, tuple[Source, ...]] = {}  # per member: retrieved once per run
+        self.embedder = EmbeddingMemo()
+        self.themes_by_round: dict[int, list[dict]] = {}
+        self.question_vector = embed_soon([panel.query])  # ready by the time retrieval needs it
 
     # --- lifecycle ---------------------------------------------------------------
     def run(self) -> None:
         panel = self.panel
-        if panel.status == Status.QUEUED:
-            self._move(Status.ASSIGNING_EXPERTS)
-        if panel.status == Status.ASSIGNING_EXPERTS:
-            panel_event(panel, "experts", members=[m.display_name for m in self.members])
-            self._move(Status.IN_PROGRESS)
+        if panel.status in (Status.QUEUED, Status.ASSIGNING_EXPERTS):
+            self._check_cancelled()
+            with transaction.atomic():
+                if panel.status == Status.QUEUED:
+                    panel.transition(Status.ASSIGNING_EXPERTS)
+                    panel_event(panel, "status", status="assigning_experts")
+                panel_event(panel, "experts", members=[m.display_name for m in self.members])
+                panel.transition(Status.IN_PROGRESS)
+                panel_event(panel, "status", status="in_progress")
         plan = self.kind.plan(panel.max_rounds)
+        rounds = {round_.number: round_ for round_ in Round.objects.filter(panel=panel)}
         for number, spec in enumerate(plan, start=1):
-            round_ = Round.objects.filter(panel=panel, number=number).first()
+            round_ = rounds.get(number)
             if round_ is None or round_.state != Round.State.COMPLETED:
                 round_ = self._run_round(number, len(plan), spec, round_)
             if spec.pause_for_humans and self._waits_for_humans():
                 return
-            if self.kind.should_stop(self._estimates_by_round()):
+            if self.kind.stop_rule and self.kind.should_stop(self._estimates_by_round()):
                 panel_event(panel, "converged", round=number,
                             note="the estimates changed by less than 0.05 on average; the panel stops here")
                 break
@@ -179,24 +207,26 @@ class PanelRunner:
     # --- rounds ----------------------------------------------------------------------
     def _run_round(self, number: int, total: int, spec: RoundSpec, round_: Round | None) -> Round:
         panel = self.panel
-        self._check_cancelled()
+        just_created = round_ is None
         if round_ is None:
+            self._check_cancelled()
             with transaction.atomic():
                 round_ = Round.objects.create(panel=panel, number=number, title=spec.title)
                 panel.current_round = number
                 panel.save_versioned("current_round")
                 panel_event(panel, "round_started", round=number, of=total, title=spec.title)
         speakers = [m for m in self.members if m.agent_id and m.role in spec.speakers]
-        done = set(Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
+        done = set() if just_created else set(Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
         pending = [m for m in speakers if m.pk not in done]
         self._retrieve([m for m in pending if m.pk not in self.sources])
         if spec.parallel:
             latest = self._latest_by_member(number)
             tasks = [(member, self._task(member, spec, number, speakers, latest)) for member in pending]
+            early = self._needed_texts(number, total)
             panel_event(panel, "speaking", round=number, members=[m.display_name for m, _ in tasks])
             self._check_cancelled()
             with ThreadPoolExecutor(max_workers=min(PARALLEL_LIMIT, max(1, len(tasks)))) as pool:
-                futures = [(member, task, pool.submit(self._ask, task)) for member, task in tasks]
+                futures = [(member, task, pool.submit(self._ask, task, early)) for member, task in tasks]
                 outcomes = [(member, task, future.exception() or future.result()) for member, task, future in futures]
             answered = [(member, outcome) for member, _, outcome in outcomes if not isinstance(outcome, Exception)]
             self._save_all(round_, spec, answered)  # keep every answer that came, then report a failure
@@ -208,7 +238,7 @@ class PanelRunner:
                 self._check_cancelled()
                 task = self._task(member, spec, number, speakers, self._latest_by_member(number, include_current=True))
                 panel_event(panel, "speaking", round=number, members=[member.display_name])
-                self._save_all(round_, spec, [(member, self._ask(task))])
+                self._save_all(round_, spec, [(member, self._ask(task, self._needed_texts(number, total)))])
         with transaction.atomic():
             round_.state = Round.State.COMPLETED
             round_.completed_at = timezone.now()
@@ -217,8 +247,24 @@ class PanelRunner:
             panel_event(panel, "round_completed", round=number, of=total, summary=round_.summary)
         return round_
 
-    def _ask(self, task: ExpertTask):
-        return ask_expert(self.client, task)
+    def _ask(self, task: ExpertTask, needed_texts=None):
+        answer, results = ask_expert(self.client, task)
+        try:  # while other experts are still answering; consensus and themes reuse these
+            self.embedder.embed(needed_texts(answer) if needed_texts else [])
+        except Exception:  # noqa: BLE001 - only a head start: the same embedding is retried later
+            logger.exception("embedding an answer early failed; it will be embedded when needed")
+        return answer, results
+
+    def _needed_texts(self, number: int, total: int):
+        """What the round's themes or the consensus will embed from an answer of this round."""
+        final = number == total or self.kind.stop_rule is not None
+        themed = self._next_shows_themes(number)
+
+        def texts(answer) -> list[str]:
+            wanted = compared_texts(answer) if final else []
+            return wanted or ([p for p in answer.key_points if p.strip()] if themed else [])
+
+        return texts
 
     def _task(self, member: PanelMember, spec: RoundSpec, number: int, speakers: list[PanelMember],
               latest: dict[int, Contribution]) -> ExpertTask:
@@ -232,8 +278,7 @@ class PanelRunner:
             target = speakers[(index + 1) % len(speakers)].display_name
         instructions = spec.instructions
         if spec.with_themes:
-            previous = Round.objects.filter(panel=self.panel, number=number - 1).first()
-            found = (previous.summary or {}).get("themes", []) if previous else []
+            found = self._themes_of(number - 1)
             if found:
                 instructions += " Themes so far: " + "; ".join(f"{t['theme']} (raised by {len(t['raised_by'])})"
                                                                 for t in found) + "."
@@ -246,18 +291,32 @@ class PanelRunner:
             target=target, wants_estimate=spec.wants_estimate,
         )
 
+    def _themes_of(self, number: int) -> list[dict]:
+        if number not in self.themes_by_round:
+            previous = Round.objects.filter(panel=self.panel, number=number).first()
+            self.themes_by_round[number] = (previous.summary or {}).get("themes", []) if previous else []
+        return self.themes_by_round[number]
+
     def _retrieve(self, members: list[PanelMember]) -> None:
-        """Retrieval for the question and each expert's own expertise (queries embedded in one
-        batch), recorded for citation checks; done once per expert and run."""
+        """Retrieval for the question and each expert's own expertise, recorded for citation
+        checks; done once per expert and run. The full-text side searches the question with
+        the expert's title and first capabilities; the vector side embeds the question once
+        and steers it toward the expert's profile embedding (see expertise_vector)."""
         if not members:
             return
-        queries = [f"{self.panel.query} {m.agent.title} {' '.join(m.agent.capabilities[:2])}" for m in members]
-        vectors = get_embedder().embed(queries)
-        for member, query, vector in zip(members, queries, vectors):
-            hits = search(query=query, k=SOURCES_PER_EXPERT, document_ids=self.panel.settings.get("documents") or None,
-                          purpose=purpose_of(self.panel), query_vector=vector).hits
+        question_vector = self.question_vector.result()[0]
+        documents = self.panel.settings.get("documents") or None
+        records = []
+        for member in members:
+            agent = member.agent
+            query = f"{self.panel.query} {agent.title} {' '.join(agent.capabilities[:2])}"
+            result = search(query=query, k=SOURCES_PER_EXPERT, document_ids=documents, record=False,
+                            query_vector=expertise_vector(question_vector, agent.embedding))
+            records.append(search_record(result, purpose=purpose_of(self.panel), k=SOURCES_PER_EXPERT,
+                                         document_ids=documents))
             self.sources[member.pk] = tuple(Source(id=hit.citation, title=hit.document_title, text=hit.text)
-                                            for hit in hits)
+                                            for hit in result.hits)
+        SearchRecord.objects.bulk_create(records)  # before any answer can cite them
 
     def _latest_by_member(self, before_round: int, *, include_current: bool = False) -> dict[int, Contribution]:
         limit = before_round if include_current else before_round - 1
@@ -288,24 +347,28 @@ class PanelRunner:
         citations = [c for _, (answer, _) in answered for c in answer.citations]
         verified = set(citations_verify(citations=citations, purpose=purpose_of(self.panel)).verified)
         with transaction.atomic():
-            for member, (answer, results) in answered:
-                contribution, created = Contribution.objects.get_or_create(
-                    round=round_, member=member, kind=spec.kind,
-                    defaults=dict(
-                        panel=self.panel, text=answer.statement, position=answer.position, stance=answer.stance,
-                        confidence=answer.confidence, estimate=answer.estimate, action=answer.action or "",
-                        key_points=answer.key_points,
-                        citations=[c for c in answer.citations if c in verified],
-                        dropped_citations=[c for c in answer.citations if c not in verified],
-                        input_tokens=sum(r.usage.input_tokens for r in results),
-                        output_tokens=sum(r.usage.output_tokens for r in results),
-                        cost=Decimal(str(sum(r.usage.cost for r in results))),
-                        latency_ms=int(sum(r.usage.latency_s for r in results) * 1000),
-                    ),
+            # The members of `answered` have not spoken in this round (the round's pending
+            # list says so, under the panel's lock): one insert for all, one for their events.
+            contributions = Contribution.objects.bulk_create([
+                Contribution(
+                    panel=self.panel, round=round_, member=member, kind=spec.kind, text=answer.statement,
+                    position=answer.position, stance=answer.stance, confidence=answer.confidence,
+                    estimate=answer.estimate, action=answer.action or "", key_points=answer.key_points,
+                    citations=[c for c in answer.citations if c in verified],
+                    dropped_citations=[c for c in answer.citations if c not in verified],
+                    input_tokens=sum(r.usage.input_tokens for r in results),
+                    output_tokens=sum(r.usage.output_tokens for r in results),
+                    cost=Decimal(str(sum(r.usage.cost for r in results))),
+                    latency_ms=int(sum(r.usage.latency_s for r in results) * 1000),
                 )
-                if created:
-                    panel_event(self.panel, "contribution", round=round_.number, member=member.display_name,
-                                kind=spec.kind, stance=answer.stance, contribution_id=contribution.pk)
+                for member, (answer, results) in answered
+            ])
+            PanelEvent.objects.bulk_create([
+                PanelEvent(panel=self.panel, kind="contribution",
+                           data={"round": round_.number, "member": contribution.member.display_name,
+                                 "kind": spec.kind, "stance": contribution.stance, "contribution_id": contribution.pk})
+                for contribution in contributions
+            ])
             self._persist_calls()
 
     def _persist_calls(self) -> None:
@@ -334,7 +397,7 @@ class PanelRunner:
                                     "max": max(estimates)}
         points = [(c.member.display_name, point) for c in contributions for point in c.key_points]
         if points and with_themes:
-            summary["themes"] = themes(points)
+            summary["themes"] = themes(points, embedder=self.embedder)
         return summary
 
     def _estimates_by_round(self) -> list[list[float]]:
@@ -359,7 +422,8 @@ class PanelRunner:
                      key_points=list(c.key_points))
             for c in latest.values() if c.member.agent_id and c.stance
         ]
-        result = compute_consensus(positions, threshold=float(panel.settings.get("consensus_threshold", 0.7)))
+        result = compute_consensus(positions, threshold=float(panel.settings.get("consensus_threshold", 0.7)),
+                                   embedder=self.embedder)
         synthesis = Contribution.objects.filter(panel=panel, kind=Contribution.Kind.SYNTHESIS).select_related(
             "member", "member__agent").first()
         recommendation = write_recommendation(panel=panel, client=self.client, consensus=result,

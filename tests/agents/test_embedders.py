@@ -46,3 +46,32 @@ def test_unknown_embedder_is_refused(settings):
     settings.EMBEDDINGS_PROVIDER = "word2vec"
     with pytest.raises(ProviderMisconfigured, match="word2vec"):
         build_embedder()
+
+
+def test_embedding_memo_embeds_each_text_once_and_keeps_order():
+    from agents.providers.embeddings import EmbeddingMemo, get_embedder
+
+    class Counting:
+        def __init__(self):
+            self.seen = []
+
+        def embed(self, texts):
+            self.seen.extend(texts)
+            return get_embedder().embed(texts)
+
+    counting = Counting()
+    memo = EmbeddingMemo(counting)
+
+    first = memo.embed(["pro", "con"])
+    again = memo.embed(["con", "pro", "pro", "neutral"])
+
+    assert counting.seen == ["pro", "con", "neutral"]
+    assert np.allclose(again[0], first[1]) and np.allclose(again[1], first[0])
+    assert memo.embed([]).shape == (0, 384)
+
+
+def test_embed_soon_returns_what_embed_returns():
+    from agents.providers.embeddings import embed_soon, get_embedder
+
+    assert np.allclose(embed_soon(["a question about 510(k) clearance"]).result(),
+                       get_embedder().embed(["a question about 510(k) clearance"]))

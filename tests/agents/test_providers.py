@@ -220,3 +220,16 @@ def test_llm_client_factory_uses_settings(settings, llm_server):
     result = llm_client().chat(simple_request())
     assert result.usage.model == "gpt-4.1-mini"
     assert llm_server.requests[0]["headers"]["authorization"] == "Bearer sk-from-settings"
+
+
+def test_provider_clients_share_one_connection_pool_but_send_their_own_keys(llm_server):
+    first = OpenAIProvider(model="gpt-4o-mini", api_key="sk-tenant-a", base_url=llm_server.openai_base_url)
+    second = OpenAIProvider(model="gpt-4o-mini", api_key="sk-tenant-b", base_url=llm_server.openai_base_url)
+    request = ChatRequest(system="You are terse.", messages=[Message(role="user", content="Hello")])
+
+    first.complete(request)
+    second.complete(request)
+
+    assert first._client._client is second._client._client  # the SDKs' HTTP client: one per process
+    keys = [r["headers"]["authorization"] for r in llm_server.requests if r["route"] == "chat"]
+    assert keys == ["Bearer sk-tenant-a", "Bearer sk-tenant-b"]

@@ -105,6 +105,10 @@ class FakeLLMServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes; with Nagle's algorithm the body
+            # waits for the client's delayed ACK (~40 ms on Linux), which a real endpoint
+            # does not add. The latency must be the configured one.
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass

@@ -94,11 +94,11 @@ def test_a_cancelled_panel_stops_between_calls(grounded_alpha, alpha_user):
         original = runner.PanelRunner._ask
         calls = []
 
-        def ask_then_cancel(self, task):
+        def ask_then_cancel(self, task, *rest):
             calls.append(task)
             if len(calls) == 2:
                 panel_cancel(panel=Panel.objects.get(pk=panel.pk))
-            return original(self, task)
+            return original(self, task, *rest)
 
         runner.PanelRunner._ask = ask_then_cancel
         try:
@@ -157,3 +157,41 @@ def test_another_tenant_cannot_reach_a_panel_by_host_header_or_id(finished, beta
 @pytest.mark.parametrize("method, path", ENDPOINTS + [("get", "/api/v1/panels/")])
 def test_panels_endpoints_require_authentication(alpha, method, path):
     assert getattr(api_client(alpha), method)(path.format(id=1)).status_code == 401
+
+
+def test_each_expert_retrieves_once_with_its_own_recorded_search(finished):
+    from rag.models import SearchRecord
+
+    with schema_context("alpha"):
+        records = SearchRecord.objects.filter(purpose=f"panel:{finished.pk}")
+        members = list(finished.members.select_related("agent"))
+        assert records.count() == len(members)
+        for member in members:  # the full-text side names the expert's expertise
+            assert records.filter(query__contains=member.agent.title).exists()
+
+
+def test_a_second_panel_counts_each_agent_once_more():
+    from agents.models import Agent
+    from agents.tenant.services import agent_usage_record
+
+    with schema_context("alpha"):
+        used_before, new = Agent.objects.filter(is_active=True).order_by("slug")[:2]
+        agent_usage_record(agents=[used_before])
+        agent_usage_record(agents=[used_before, new, new])
+
+        assert AgentUsage.objects.get(agent=used_before).use_count == 2
+        assert AgentUsage.objects.get(agent=new).use_count == 1
+        assert AgentUsage.objects.get(agent=new).last_used_at is not None
+
+
+def test_the_expertise_vector_leans_toward_the_profile_and_stays_unit_length():
+    import numpy as np
+
+    from panels.orchestration.runner import expertise_vector
+
+    question, profile = np.array([1.0, 0.0, 0.0], dtype=np.float32), np.array([0.0, 1.0, 0.0], dtype=np.float32)
+    steered = expertise_vector(question, profile)
+
+    assert np.linalg.norm(steered) == pytest.approx(1.0)
+    assert steered[0] > steered[1] > 0  # still mostly the question
+    assert expertise_vector(question, None) is question

@@ -72,3 +72,13 @@ def test_tenant_side_code_without_a_tenant_raises_a_clear_error():
 def test_tenant_side_code_inside_a_tenant_finds_it(alpha):
     with schema_context("alpha"):
         assert current_tenant().schema_name == "alpha"
+
+
+def test_the_cache_keeps_one_redis_client_per_pool():
+    from django.core.cache import caches
+
+    backend = caches["routing"]._cache
+    assert backend.get_client(write=True) is backend.get_client(write=False)  # one server: one pool
+    caches["routing"].set("probe", "value", 5)
+    assert caches["routing"].get("probe") == "value"
+    caches["routing"].delete("probe")

@@ -6,6 +6,7 @@ import os
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
+import numpy as np
 from django.conf import settings
 
 from agents.providers.embeddings.base import DIMENSIONS, Embedder
@@ -62,9 +63,27 @@ def embed_soon(texts: list[str]) -> Future:
     return pool.submit(embedder.embed, list(texts))
 
 
+class EmbeddingMemo:
+    """An embedder that computes each text once for the length of one job (a panel run):
+    texts embedded early, e.g. by the threads that receive experts' answers, are free
+    when consensus needs them. Safe to share between threads."""
+
+    def __init__(self, embedder: Embedder | None = None):
+        self._embedder = embedder or get_embedder()
+        self._vectors: dict = {}
+
+    def embed(self, texts: list[str]):
+        missing = [text for text in dict.fromkeys(texts) if text not in self._vectors]
+        if missing:
+            self._vectors.update(zip(missing, self._embedder.embed(missing)))
+        if not texts:
+            return np.empty((0, DIMENSIONS), dtype=np.float32)
+        return np.stack([self._vectors[text] for text in texts])
+
+
 def reset_embedder() -> None:
     global _embedder
     _embedder = None
 
 
-__all__ = ["DIMENSIONS", "Embedder", "get_embedder", "embed_soon", "build_embedder", "reset_embedder", "EMBEDDERS"]
+__all__ = ["DIMENSIONS", "Embedder", "EmbeddingMemo", "get_embedder", "embed_soon", "build_embedder", "reset_embedder", "EMBEDDERS"]
