@@ -244,6 +244,7 @@ class PanelRunner:
             round_.completed_at = timezone.now()
             round_.summary = self._round_summary(round_, with_themes=self._next_shows_themes(number))
             round_.save(update_fields=["state", "completed_at", "summary"])
+            self.themes_by_round[number] = round_.summary.get("themes", [])
             panel_event(panel, "round_completed", round=number, of=total, summary=round_.summary)
         return round_
 
