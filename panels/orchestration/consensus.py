@@ -44,17 +44,26 @@ def position_text(position) -> str:
     return position.position or " ".join(position.key_points)
 
 
-def compared_texts(position) -> list[str]:
-    """Every text consensus and themes embed for one answer or position."""
-    return [position_text(position), *(point for point in position.key_points if point.strip())]
-
-
 def level_for(score: float) -> str:
     return next(label for floor, label in LEVELS if score >= floor)
 
 
 def _stance_agreement(a: str, b: str) -> float:
     return STANCE_AGREEMENT.get((a, b), STANCE_AGREEMENT.get((b, a), 0.5))
+
+
+def stance_weights(positions: list[Position]) -> dict[str, float]:
+    """Each stance's confidence-weighted support."""
+    weights: dict[str, float] = {}
+    for p in positions:
+        weights[p.stance] = weights.get(p.stance, 0.0) + max(p.confidence, 0.05)
+    return weights
+
+
+def majority_stance(positions: list[Position]) -> str:
+    """The stance with the most confidence-weighted support (no embeddings needed)."""
+    weights = stance_weights(positions)
+    return max(sorted(weights), key=lambda s: weights[s]) if weights else "neutral"
 
 
 def compute_consensus(positions: list[Position], *, threshold: float, embedder=None) -> dict:
@@ -85,10 +94,8 @@ def compute_consensus(positions: list[Position], *, threshold: float, embedder=N
             weight_total += pair_weight
     score = round(weighted_sum / weight_total, 4)
 
-    stance_weight: dict[str, float] = {}
-    for p in positions:
-        stance_weight[p.stance] = stance_weight.get(p.stance, 0.0) + max(p.confidence, 0.05)
-    majority = max(sorted(stance_weight), key=lambda s: stance_weight[s])
+    stance_weight = stance_weights(positions)
+    majority = majority_stance(positions)
 
     dissent = []
     for i, p in enumerate(positions):

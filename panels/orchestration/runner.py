@@ -30,8 +30,8 @@ from agents.tenant.services import agent_usage_record, llm_calls_record
 from panels.lifecycle import IllegalTransition, Status
 from panels.models import (ConcurrentUpdate, Consensus, Contribution, Panel, PanelEvent, PanelMember, Recommendation,
                            Round)
-from panels.orchestration.consensus import Position, compared_texts, compute_consensus, themes
-from panels.orchestration.synthesis import write_recommendation
+from panels.orchestration.consensus import Position, compute_consensus, majority_stance, themes
+from panels.orchestration.synthesis import chair_synthesis, write_recommendation
 from panels.services import human_input_deadline, panel_event
 from panels.types import panel_type_get
 from panels.types.base import RoundSpec
@@ -257,13 +257,12 @@ class PanelRunner:
         return answer, results
 
     def _needed_texts(self, number: int, total: int):
-        """What the round's themes or the consensus will embed from an answer of this round."""
-        final = number == total or self.kind.stop_rule is not None
+        """What the round's themes will embed from an answer of this round (the final round's
+        positions are embedded for the consensus while the chair's call runs)."""
         themed = self._next_shows_themes(number)
 
         def texts(answer) -> list[str]:
-            wanted = compared_texts(answer) if final else []
-            return wanted or ([p for p in answer.key_points if p.strip()] if themed else [])
+            return [point for point in answer.key_points if point.strip()] if themed else []
 
         return texts
 
@@ -423,13 +422,20 @@ class PanelRunner:
                      key_points=list(c.key_points))
             for c in latest.values() if c.member.agent_id and c.stance
         ]
-        result = compute_consensus(positions, threshold=float(panel.settings.get("consensus_threshold", 0.7)),
-                                   embedder=self.embedder)
         synthesis = Contribution.objects.filter(panel=panel, kind=Contribution.Kind.SYNTHESIS).select_related(
             "member", "member__agent").first()
-        recommendation = write_recommendation(panel=panel, client=self.client, consensus=result,
-                                              contributions=list(latest.values()), synthesis=synthesis)
-        dropped = sum(len(c.dropped_citations) for c in Contribution.objects.filter(panel=panel))
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            # The chair's call needs only the positions; the consensus, whose embeddings are
+            # the slow part, is computed while it runs.
+            chair = None if synthesis is not None else pool.submit(
+                chair_synthesis, panel=panel, client=self.client, contributions=list(latest.values()),
+                majority=majority_stance(positions))
+            result = compute_consensus(positions, threshold=float(panel.settings.get("consensus_threshold", 0.7)),
+                                       embedder=self.embedder)
+            dropped = sum(len(c.dropped_citations) for c in Contribution.objects.filter(panel=panel))
+            chair_answer = chair.result() if chair else None
+        recommendation = write_recommendation(consensus=result, contributions=list(latest.values()),
+                                              synthesis=synthesis, chair=chair_answer)
         with transaction.atomic():
             Consensus.objects.update_or_create(panel=panel, defaults={
                 key: result[key] for key in ("score", "level", "threshold", "reached", "majority_stance",

@@ -23,20 +23,29 @@ CHAIR = ExpertBrief(
 ACTION_FROM_STANCE = {"support": "proceed", "oppose": "stop", "neutral": "investigate"}
 
 
-def write_recommendation(*, panel, client, consensus: dict, contributions: list, synthesis=None) -> dict:
+def chair_synthesis(*, panel, client, contributions: list, majority: str):
+    """The chair's call: a recommendation from the experts' final positions. It needs no
+    consensus figures, so the runner computes the consensus while this call runs."""
+    peers = tuple(PeerView(name=c.member.display_name, stance=c.stance or "neutral", position=c.position,
+                           statement=c.text[:600], estimate=c.estimate) for c in contributions)
+    holding = sum(1 for c in contributions if c.stance == majority)
+    task = ExpertTask(
+        question=panel.query, expert=CHAIR, kind="synthesis", round_number=panel.current_round + 1,
+        instructions=(f"Majority stance: {majority} ({holding} of {len(contributions)} experts). "
+                      "Write the panel's recommendation and keep the dissent."),
+        peers=peers,
+    )
+    answer, _ = ask_expert(client, task)
+    return answer
+
+
+def write_recommendation(*, consensus: dict, contributions: list, synthesis=None, chair=None) -> dict:
+    """From the moderator's judgement (`synthesis`, a contribution) when there is one, else
+    from the chair's answer (`chair`, see chair_synthesis)."""
     if synthesis is not None:  # the moderator already judged the debate
         summary, action, points = synthesis.text, synthesis.action, list(synthesis.key_points)
     else:
-        peers = tuple(PeerView(name=c.member.display_name, stance=c.stance or "neutral", position=c.position,
-                               statement=c.text[:600], estimate=c.estimate) for c in contributions)
-        task = ExpertTask(
-            question=panel.query, expert=CHAIR, kind="synthesis", round_number=panel.current_round + 1,
-            instructions=(f"Consensus score {consensus['score']:.2f} ({consensus['level']}); majority stance "
-                          f"{consensus['majority_stance']}. Write the panel's recommendation and keep the dissent."),
-            peers=peers,
-        )
-        answer, _ = ask_expert(client, task)
-        summary, action, points = answer.statement, answer.action, list(answer.key_points)
+        summary, action, points = chair.statement, chair.action, list(chair.key_points)
     action = action or ACTION_FROM_STANCE.get(consensus["majority_stance"], "investigate")
     if not consensus["reached"] and action == "proceed":
         action = "caution"  # the panel did not reach its consensus threshold
