@@ -75,8 +75,7 @@ def _vector_ranks(query: str, limit: int, filters: str, params: list, query_vect
     with transaction.atomic(), connection.cursor() as cursor:
         # ef_search 100 gives recall@10 0.970 against exact search on 100,000 chunks (50: 0.924);
         # bench/rag.py measures it.
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(100, limit)}")
-        cursor.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(100, limit)}; SET LOCAL hnsw.iterative_scan = relaxed_order")
         cursor.execute(
             f"""SELECT c.id, 1 - (c.embedding <=> %s::vector) FROM rag_chunk c JOIN rag_document d ON d.id = c.document_id
                 WHERE d.status = 'ready' {filters} ORDER BY c.embedding <=> %s::vector LIMIT %s""",
