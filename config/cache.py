@@ -1,9 +1,9 @@
 """Django's Redis cache, keeping one redis-py client per connection pool.
 
 Django's RedisCacheClient builds a new `redis.Redis` object for every operation, which
-costs ~100 µs, more than the round trip itself (~40 µs over the Unix socket); routing
-reads this cache on every request. Clients are thread-safe and share the pool, so
-keeping them changes nothing else.
+costs ~100 µs, about as much as the round trip itself (40-300 µs over the Unix socket
+on these VMs); routing reads this cache on every request. Clients are thread-safe and
+share the pool, so keeping them changes nothing else.
 """
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache

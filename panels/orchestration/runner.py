@@ -57,7 +57,8 @@ def expertise_vector(question_vector, profile_vector):
     """The question's embedding moved toward an expert's profile embedding, unit length."""
     if profile_vector is None:
         return question_vector
-    vector = np.asarray(question_vector, dtype=np.float32) + EXPERTISE_WEIGHT * np.asarray(profile_vector, dtype=np.float32)
+    profile = np.asarray(profile_vector, dtype=np.float32)
+    vector = np.asarray(question_vector, dtype=np.float32) + EXPERTISE_WEIGHT * profile
     return vector / np.linalg.norm(vector)
 
 
@@ -216,17 +217,18 @@ class PanelRunner:
                 panel.save_versioned("current_round")
                 panel_event(panel, "round_started", round=number, of=total, title=spec.title)
         speakers = [m for m in self.members if m.agent_id and m.role in spec.speakers]
-        done = set() if just_created else set(Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
+        done = set() if just_created else set(
+            Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
         pending = [m for m in speakers if m.pk not in done]
         self._retrieve([m for m in pending if m.pk not in self.sources])
         if spec.parallel:
             latest = self._latest_by_member(number)
             tasks = [(member, self._task(member, spec, number, speakers, latest)) for member in pending]
-            early = self._needed_texts(number, total)
+            themed = self._next_shows_themes(number)
             panel_event(panel, "speaking", round=number, members=[m.display_name for m, _ in tasks])
             self._check_cancelled()
             with ThreadPoolExecutor(max_workers=min(PARALLEL_LIMIT, max(1, len(tasks)))) as pool:
-                futures = [(member, task, pool.submit(self._ask, task, early)) for member, task in tasks]
+                futures = [(member, task, pool.submit(self._ask, task, themed)) for member, task in tasks]
                 outcomes = [(member, task, future.exception() or future.result()) for member, task, future in futures]
             answered = [(member, outcome) for member, _, outcome in outcomes if not isinstance(outcome, Exception)]
             self._save_all(round_, spec, answered)  # keep every answer that came, then report a failure
@@ -238,7 +240,7 @@ class PanelRunner:
                 self._check_cancelled()
                 task = self._task(member, spec, number, speakers, self._latest_by_member(number, include_current=True))
                 panel_event(panel, "speaking", round=number, members=[member.display_name])
-                self._save_all(round_, spec, [(member, self._ask(task, self._needed_texts(number, total)))])
+                self._save_all(round_, spec, [(member, self._ask(task, self._next_shows_themes(number)))])
         with transaction.atomic():
             round_.state = Round.State.COMPLETED
             round_.completed_at = timezone.now()
@@ -248,23 +250,17 @@ class PanelRunner:
             panel_event(panel, "round_completed", round=number, of=total, summary=round_.summary)
         return round_
 
-    def _ask(self, task: ExpertTask, needed_texts=None):
+    def _ask(self, task: ExpertTask, themed: bool = False):
+        """One expert's turn. When the round's themes will be drawn from the answers, their
+        key points are embedded here, while other experts are still answering. (The final
+        round's positions are embedded for the consensus while the chair's call runs.)"""
         answer, results = ask_expert(self.client, task)
-        try:  # while other experts are still answering; consensus and themes reuse these
-            self.embedder.embed(needed_texts(answer) if needed_texts else [])
-        except Exception:  # noqa: BLE001 - only a head start: the same embedding is retried later
-            logger.exception("embedding an answer early failed; it will be embedded when needed")
+        if themed:
+            try:
+                self.embedder.embed([point for point in answer.key_points if point.strip()])
+            except Exception:  # noqa: BLE001 - only a head start: the same embedding is retried later
+                logger.exception("embedding an answer early failed; it will be embedded when needed")
         return answer, results
-
-    def _needed_texts(self, number: int, total: int):
-        """What the round's themes will embed from an answer of this round (the final round's
-        positions are embedded for the consensus while the chair's call runs)."""
-        themed = self._next_shows_themes(number)
-
-        def texts(answer) -> list[str]:
-            return [point for point in answer.key_points if point.strip()] if themed else []
-
-        return texts
 
     def _task(self, member: PanelMember, spec: RoundSpec, number: int, speakers: list[PanelMember],
               latest: dict[int, Contribution]) -> ExpertTask:

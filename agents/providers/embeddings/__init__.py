@@ -86,4 +86,5 @@ def reset_embedder() -> None:
     _embedder = None
 
 
-__all__ = ["DIMENSIONS", "Embedder", "EmbeddingMemo", "get_embedder", "embed_soon", "build_embedder", "reset_embedder", "EMBEDDERS"]
+__all__ = ["DIMENSIONS", "Embedder", "EmbeddingMemo", "get_embedder", "embed_soon", "build_embedder", "reset_embedder",
+           "EMBEDDERS"]
