@@ -1,6 +1,8 @@
 """Cost of tenant routing: the same authenticated API view (`GET /api/v1/tenant/`)
 served over real HTTP (a WSGI server on 127.0.0.1, one thread like a sync worker) with host -> tenant
 resolution, and with the tenant fixed in advance (no resolution), in alternating blocks.
+The routed side is the application `make run` serves (config/wsgi.py); the unrouted side
+is Django's plain handler without the routing middleware.
 
     python bench/routing.py [--requests 2000]
 
@@ -83,7 +85,7 @@ def main() -> None:
     with schema_context(tenant.schema_name):
         token = Token.objects.get_or_create(user=user)[0].key
 
-    routed_app = WSGIHandler()
+    from config.wsgi import application as routed_app
     unrouted_middleware = [m for m in settings.MIDDLEWARE if m != "tenants.middleware.TenantRoutingMiddleware"]
     with override_settings(MIDDLEWARE=unrouted_middleware):
         unrouted_app = WSGIHandler()

@@ -15,7 +15,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient
+from rest_framework.test import APIClient as DRFAPIClient
+from rest_framework.test import ForceAuthClientHandler
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEST_TENANTS = {
@@ -114,13 +115,28 @@ def make_token(tenant, user) -> str:
         return Token.objects.create(user=user).key
 
 
-def api_client(tenant=None, *, token: str | None = None, host: str | None = None, **headers) -> APIClient:
-    """An API client on a tenant's host (or any host), optionally with a token."""
+class APIClient(DRFAPIClient):
+    """DRF's test client, routed as the WSGI application routes (config/wsgi.py): the
+    routing reads are sent before the request is built."""
+
+    def __init__(self, enforce_csrf_checks=False, **defaults):
+        from tenants.middleware import RoutingPrefetch  # needs the app registry
+
+        super().__init__(enforce_csrf_checks, **defaults)
+        handler_class = type("PrefetchingClientHandler", (RoutingPrefetch, ForceAuthClientHandler), {})
+        self.handler = handler_class(enforce_csrf_checks)
+
+
+def api_client(
+    tenant=None, *, token: str | None = None, host: str | None = None, prefetch: bool = True, **headers
+) -> DRFAPIClient:
+    """An API client on a tenant's host (or any host), optionally with a token. With
+    prefetch=False, routing reads for itself, as under ASGI."""
     host = host or (tenant_domain(tenant.schema_name) if tenant is not None else settings.BASE_DOMAIN)
     defaults = {"HTTP_HOST": host, **headers}
     if token:
         defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
-    return APIClient(**defaults)
+    return (APIClient if prefetch else DRFAPIClient)(**defaults)
 
 
 @pytest.fixture
