@@ -3,9 +3,9 @@
 score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0.5)
 
 - relevance in [0, 1]: 0.75 x profile-embedding similarity + 0.25 x full-text rank
-  (ts_rank), each min-max scaled over the candidates (the 200 agents nearest by
-  embedding, found with an HNSW index, plus any the tenant's usage may lift: the whole
-  catalog today). Measured on agents/evaluation/ranking_questions.yaml (83 questions,
+  (ts_rank), each min-max scaled over the candidates: the whole catalog while it fits
+  in the pool of 200 (it does today), else the 200 agents nearest by embedding (HNSW
+  index) plus any the tenant's usage may lift. Measured on agents/evaluation/ranking_questions.yaml (83 questions,
   precision@5): full-text alone 0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd
   (cover density) fused at 0.7/0.3 scored 0.407 but costs ~4.5 ms more per call over
   the catalog's long profiles; ts_rank at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410
@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models.expressions import RawSQL
 
 from agents.domains import DOMAINS
@@ -45,29 +45,47 @@ ROLE_REASONS = {
     "con": "Argues against the proposal (skeptic disposition)",
 }
 
-SCORING_SQL = """
-WITH question AS (
+QUESTION_TSQUERY_CTE = """question AS (
     SELECT to_tsquery('english', coalesce(string_agg(quote_literal(lexeme) || ':*', ' | '), '')) AS query
     FROM unnest(tsvector_to_array(to_tsvector('english', %(question)s))) AS lexeme
-), nearest AS MATERIALIZED (
-    SELECT a.id FROM agents_agent a
+)"""
+
+# A catalog that fits in the candidate pool is scored whole. What does not depend on the
+# question's embedding (who is eligible, the full-text rank) is read while the question
+# is being embedded; afterwards only the similarities are left to compute.
+CATALOG_SQL = """
+WITH """ + QUESTION_TSQUERY_CTE + """
+SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents, ts_rank(a.search_vector, question.query, 32)
+FROM agents_agent a CROSS JOIN question
+WHERE a.is_active AND a.embedding IS NOT NULL {filters}
+LIMIT %(limit)s
+"""
+SIMILARITY_SQL = "SELECT id, 1 - (embedding <=> %(vector)s::vector) FROM agents_agent WHERE id = ANY(%(ids)s)"
+
+# A larger catalog: the pool nearest the question (HNSW), plus the agents the tenant's
+# usage may lift. One round trip: the SET LOCALs and the query travel as one
+# simple-query message, which PostgreSQL runs as one implicit transaction, so the
+# settings hold for this query only. (Needs client-side binding, Django's default.)
+NEAREST_SQL = """
+SET LOCAL hnsw.ef_search = {ef_search};
+SET LOCAL hnsw.iterative_scan = relaxed_order;
+WITH nearest AS MATERIALIZED (
+    SELECT a.id, a.embedding <=> %(vector)s::vector AS distance
+    FROM agents_agent a
     WHERE a.is_active AND a.embedding IS NOT NULL {filters}
-    ORDER BY a.embedding <=> %(vector)s::vector
+    ORDER BY distance
     LIMIT %(pool)s
-), candidates AS MATERIALIZED (
-    SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents,
-           1 - (a.embedding <=> %(vector)s::vector) AS similarity,
-           ts_rank(a.search_vector, question.query, 32) AS text_rank
-    FROM agents_agent a, question
-    WHERE a.id IN (SELECT id FROM nearest)
-       OR (a.id = ANY(%(steered)s) AND a.is_active AND a.embedding IS NOT NULL {filters})
-)
-SELECT id, slug, domain, disposition, incompatible_agents, similarity,
-       {embedding_weight} * coalesce((similarity - min(similarity) OVER ())
-                / nullif(max(similarity) OVER () - min(similarity) OVER (), 0), 0)
-     + {text_weight} * coalesce((text_rank - min(text_rank) OVER ())
-                / nullif(max(text_rank) OVER () - min(text_rank) OVER (), 0), 0) AS relevance
-FROM candidates
+), steered AS (
+    SELECT a.id, a.embedding <=> %(vector)s::vector AS distance
+    FROM agents_agent a
+    WHERE a.id = ANY(%(steered)s) AND a.id NOT IN (SELECT id FROM nearest)
+      AND a.is_active AND a.embedding IS NOT NULL {filters}
+), """ + QUESTION_TSQUERY_CTE + """
+SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents, ts_rank(a.search_vector, question.query, 32),
+       1 - pool.distance
+FROM (SELECT * FROM nearest UNION ALL SELECT * FROM steered) AS pool
+JOIN agents_agent a ON a.id = pool.id
+CROSS JOIN question
 """
 
 
@@ -96,52 +114,84 @@ class RankedAgent:
     reasons: list[str] = field(default_factory=list)
 
 
+def catalog_candidates(*, question: str, domains: list[str] | None = None, exclude=frozenset(),
+                       pool: int = 200) -> list[tuple] | None:
+    """Every eligible agent with its full-text rank, when there are at most `pool` of
+    them (then all are candidates, whatever the embedding says); None for a larger
+    catalog. Rows: (id, slug, domain, disposition, incompatible_agents, text_rank)."""
+    params = {"question": question, "limit": pool + 1}
+    with connection.cursor() as cursor:
+        cursor.execute(CATALOG_SQL.format(filters=_filters(domains, exclude, params)), params)
+        rows = cursor.fetchall()
+    return rows if len(rows) <= pool else None
+
+
 def score_candidates(*, question: str, vector, domains: list[str] | None = None, exclude=frozenset(),
-                     pool: int = 200, steered=()) -> list[Candidate]:
-    """Candidates and their relevance, in SQL: the `pool` agents nearest the question's
-    embedding `vector` (HNSW) plus the `steered` ids (agents the tenant's usage may lift),
-    then full-text rank refines them. With a catalog smaller than the pool this scores
-    every agent; with a large one, text can re-rank only what meaning already found."""
+                     pool: int = 200, steered=(), catalog: list[tuple] | None = None) -> list[Candidate]:
+    """Candidates and their relevance. `catalog` (from catalog_candidates) are scored
+    whole; otherwise the candidates are the `pool` agents nearest the question's
+    embedding `vector` plus the `steered` ids (agents the tenant's usage may lift), and
+    full-text rank can only re-rank what meaning already found."""
+    params = {"vector": "[" + ",".join(f"{x:.6f}" for x in vector) + "]"}
+    with connection.cursor() as cursor:
+        if catalog is not None:
+            params["ids"] = [row[0] for row in catalog]
+            cursor.execute(SIMILARITY_SQL, params)
+            similarity = dict(cursor.fetchall())
+            rows = [(*row, similarity[row[0]]) for row in catalog]
+        else:
+            params.update(question=question, pool=pool, steered=list(steered))
+            filters = _filters(domains, exclude, params)
+            # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
+            cursor.execute(NEAREST_SQL.format(filters=filters, ef_search=max(40, int(pool))), params)
+            while cursor.description is None:  # the SETs' empty results come first
+                cursor.nextset()
+            rows = cursor.fetchall()
+    text = _scaled([row[5] for row in rows])
+    similarity = _scaled([row[6] for row in rows])
+    return [Candidate(id=row[0], slug=row[1], domain=row[2], disposition=row[3], incompatible_agents=row[4] or [],
+                      similarity=float(row[6]), relevance=EMBEDDING_WEIGHT * sim + TEXT_WEIGHT * txt)
+            for row, sim, txt in zip(rows, similarity, text)]
+
+
+def _filters(domains, exclude, params: dict) -> str:
     filters = ""
-    params = {"question": question, "vector": "[" + ",".join(f"{x:.6f}" for x in vector) + "]",
-              "pool": pool, "steered": list(steered)}
     if domains:
         filters += " AND a.domain = ANY(%(domains)s)"
         params["domains"] = list(domains)
     if exclude:
         filters += " AND NOT (a.slug = ANY(%(exclude)s))"
         params["exclude"] = list(exclude)
-    sql = SCORING_SQL.format(filters=filters, embedding_weight=EMBEDDING_WEIGHT, text_weight=TEXT_WEIGHT)
-    with transaction.atomic(), connection.cursor() as cursor:
-        # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {max(40, int(pool))}; SET LOCAL hnsw.iterative_scan = relaxed_order")
-        cursor.execute(sql, params)
-        return [Candidate(id=row[0], slug=row[1], domain=row[2], disposition=row[3], incompatible_agents=row[4] or [],
-                          similarity=float(row[5]), relevance=float(row[6])) for row in cursor.fetchall()]
+    return filters
+
+
+def _scaled(values: list[float]) -> list[float]:
+    """Min-max scaled to [0, 1] over the candidates (all 0 when they are all equal)."""
+    if not values:
+        return []
+    low, high = min(values), max(values)
+    return [(value - low) / (high - low) for value in values] if high > low else [0.0] * len(values)
 
 
 def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = None,
                 domains: list[str] | None = None, diverse: bool = True) -> list[RankedAgent]:
     """The best k agents for the question, for the active tenant, best first."""
     k = max(1, min(int(k), MAX_K))
-    embedding = embed_soon([question])  # while the tenant's preferences and usage are read
+    embedding = embed_soon([question])  # while the database work that does not need it is done
     preferences = preferences_get()
     preferred = preferences.preferred_slugs
     usage = usage_by_agent_id()
-    candidates = score_candidates(question=question, vector=embedding.result()[0], domains=domains,
-                                  exclude=set(preferences.disabled), pool=max(200, 10 * k), steered=list(usage))
+    exclude, pool = set(preferences.disabled), max(200, 10 * k)
+    catalog = catalog_candidates(question=question, domains=domains, exclude=exclude, pool=pool)
+    candidates = score_candidates(question=question, vector=embedding.result()[0], domains=domains, exclude=exclude,
+                                  pool=pool, steered=list(usage), catalog=catalog)
     for candidate in candidates:
         score = candidate.relevance
-        candidate.reasons = [f"Profile matches the question (relevance {candidate.relevance:.2f}, "
-                             f"similarity {candidate.similarity:.2f})"]
         if candidate.slug in preferred:
             score *= PREFERRED_BOOST
-            candidate.reasons.append(f"Preferred by your organisation for {DOMAINS[candidate.domain]} (x{PREFERRED_BOOST})")
         stats = usage.get(candidate.id)
         if stats and stats.use_count and stats.avg_rating:
-            boost = min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
-            score += boost
-            candidate.reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 (+{boost:.2f})")
+            score += min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
         candidate.score = round(score, 4)
     candidates.sort(key=lambda c: (-c.score, c.slug))
 
@@ -157,12 +207,26 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
     results = []
     for candidate in chosen:
         agent = agents[candidate.id]
+        candidate.reasons[:0] = _score_reasons(candidate, preferred, usage)  # before the picking's reasons
         if agent.matched:
             candidate.reasons.insert(1, "Matches: " + ", ".join(agent.matched[:6]))
         results.append(RankedAgent(agent=agents[candidate.id], score=candidate.score,
                                    relevance=round(candidate.relevance, 4), role=candidate.role,
                                    reasons=candidate.reasons))
     return results
+
+
+def _score_reasons(candidate: Candidate, preferred, usage) -> list[str]:
+    """Why the candidate scored what it did (written for the winners only)."""
+    reasons = [f"Profile matches the question (relevance {candidate.relevance:.2f}, "
+               f"similarity {candidate.similarity:.2f})"]
+    if candidate.slug in preferred:
+        reasons.append(f"Preferred by your organisation for {DOMAINS[candidate.domain]} (x{PREFERRED_BOOST})")
+    stats = usage.get(candidate.id)
+    if stats and stats.use_count and stats.avg_rating:
+        boost = min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
+        reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 (+{boost:.2f})")
+    return reasons
 
 
 def _domain_cap(k: int) -> int:

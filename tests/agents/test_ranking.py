@@ -93,3 +93,34 @@ def test_adversarial_panels_get_a_moderator_and_both_sides(catalog, alpha):
         assert r.agent.disposition in allowed
     assert sum(r.agent.disposition == "advocate" for r in ranked if r.role == "pro") >= 1
     assert sum(r.agent.disposition == "skeptic" for r in ranked if r.role == "con") >= 1
+
+
+@pytest.mark.parametrize("options", [{}, {"domains": ["regulatory_affairs", "clinical_development"]},
+                                     {"exclude": {"fda-510k-specialist"}}])
+def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(catalog, options):
+    from agents.providers.embeddings import get_embedder
+    from agents.ranking import catalog_candidates, score_candidates
+
+    vector = get_embedder().embed([DEVICE_QUESTION])[0]
+    whole = catalog_candidates(question=DEVICE_QUESTION, pool=200, **options)
+    assert whole is not None and 0 < len(whole) <= Agent.objects.filter(is_active=True).count()
+    from_catalog = score_candidates(question=DEVICE_QUESTION, vector=vector, catalog=whole, **options)
+    from_nearest = score_candidates(question=DEVICE_QUESTION, vector=vector, pool=200, **options)
+    assert {c.id: round(c.relevance, 9) for c in from_catalog} == {c.id: round(c.relevance, 9) for c in from_nearest}
+    if "exclude" in options:
+        assert "fda-510k-specialist" not in {c.slug for c in from_catalog}
+    if "domains" in options:
+        assert {c.domain for c in from_catalog} <= set(options["domains"])
+
+
+def test_a_catalog_larger_than_the_pool_is_searched_by_nearest_agents_plus_those_usage_lifts(catalog):
+    from agents.providers.embeddings import get_embedder
+    from agents.ranking import catalog_candidates, score_candidates
+
+    assert catalog_candidates(question=DEVICE_QUESTION, pool=20) is None
+    vector = get_embedder().embed([DEVICE_QUESTION])[0]
+    nearest = score_candidates(question=DEVICE_QUESTION, vector=vector, pool=20)
+    assert len(nearest) == 20
+    far = Agent.objects.filter(is_active=True).exclude(id__in=[c.id for c in nearest]).first()
+    lifted = score_candidates(question=DEVICE_QUESTION, vector=vector, pool=20, steered=[far.id])
+    assert len(lifted) == 21 and far.id in {c.id for c in lifted}
