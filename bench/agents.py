@@ -114,6 +114,9 @@ def main() -> None:
     report("GET /api/v1/agents/recommend/, real catalog",
            timed(lambda q: client.get("/api/v1/agents/recommend/", {"q": q, "k": 5}), questions, args.repeat))
 
+    if args.synthetic <= real_count:
+        print(f"synthetic catalog: skipped (--synthetic {args.synthetic} is not above the real {real_count} agents)")
+        return
     add_synthetic_agents(args.synthetic)
     total = Agent.objects.filter(is_active=True).count()
     with schema_context("bench_agents"):

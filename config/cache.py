@@ -30,6 +30,10 @@ from collections import deque
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
+# Idle reading connections kept per server; beyond that (after a burst of concurrent
+# requests, e.g. runserver's thread per request) they are closed rather than kept.
+MAX_IDLE_READERS = 32
+
 
 class _ReusingClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
@@ -101,7 +105,10 @@ class _ReusingClient(RedisCacheClient):
         except BaseException:
             sent.connection.disconnect()
             raise
-        sent.idle.append(sent.connection)
+        if len(sent.idle) < MAX_IDLE_READERS:
+            sent.idle.append(sent.connection)
+        else:
+            sent.connection.disconnect()
         return values
 
 
@@ -122,7 +129,10 @@ class PendingGets:
     def __init__(self, cache: "RedisCache", keys: list[str], version=None):
         self._cache = cache
         self.keys = frozenset(keys)
-        self._keys = {cache.make_and_validate_key(key, version=version): key for key in keys}
+        # make_key, not make_and_validate_key: the routing reads are sent before Django has
+        # validated the Host header they are built from, and memcached's key rules (what
+        # validation warns about) do not apply to Redis.
+        self._keys = {cache.make_key(key, version=version): key for key in keys}
         self._sent = cache._cache._send(list(self._keys))
         self._values = None
 

@@ -169,3 +169,12 @@ def test_nothing_is_read_ahead_when_redis_cannot_be_reached():
     pending = routing_prefetch({"HTTP_HOST": "alpha.localhost"})
     assert pending is not None
     pending.close()
+
+
+def test_a_burst_of_concurrent_reads_leaves_a_bounded_number_of_idle_connections(cache):
+    from config.cache import MAX_IDLE_READERS
+
+    pending = [cache.get_soon(["probe:a"]) for _ in range(MAX_IDLE_READERS + 8)]  # all at once
+    assert all(p.values() == {"probe:a": "A"} for p in pending)
+    assert idle_readers(cache) == MAX_IDLE_READERS
+    assert cache.get("probe:b") == "B"
