@@ -25,7 +25,6 @@ import math
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models.expressions import RawSQL
 
 from agents.domains import DOMAINS
 from agents.models import Agent
@@ -60,6 +59,13 @@ FROM agents_agent a CROSS JOIN question
 WHERE a.is_active AND a.embedding IS NOT NULL {filters}
 LIMIT %(limit)s
 """
+WINNERS_SQL = (
+    "SELECT " + ", ".join(f'a."{field.attname}"' for field in Agent._meta.concrete_fields
+                          if field.attname not in ("embedding", "search_vector"))
+    + ", ARRAY(SELECT unnest(tsvector_to_array(a.search_vector)) INTERSECT"
+    " SELECT unnest(tsvector_to_array(to_tsvector('english', %s))) ORDER BY 1) AS matched"
+    " FROM agents_agent a WHERE a.id = ANY(%s)"
+)
 SIMILARITY_SQL = "SELECT id, 1 - (embedding <=> %(vector)s::vector) FROM agents_agent WHERE id = ANY(%(ids)s)"
 
 # A larger catalog: the pool nearest the question (HNSW), plus the agents the tenant's
@@ -199,11 +205,9 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
     spread = diverse and not (bool(domains) and len(domains) == 1)
     chosen = _pick_with_roles(candidates, k, plan, spread) if plan else _pick_diverse(candidates, k, spread)
 
-    # The winners in full, with the question's words each one's profile contains.
-    agents = Agent.objects.defer("embedding", "search_vector").annotate(matched=RawSQL(
-        "ARRAY(SELECT unnest(tsvector_to_array(search_vector)) INTERSECT "
-        "SELECT unnest(tsvector_to_array(to_tsvector('english', %s))) ORDER BY 1)", [question],
-    )).in_bulk([c.id for c in chosen])
+    # The winners in full (but their vectors), with the question's words each one's profile
+    # contains. A raw query: the queryset with defer/annotate/in_bulk cost ~0.7 ms more to build.
+    agents = {agent.id: agent for agent in Agent.objects.raw(WINNERS_SQL, [question, [c.id for c in chosen]])}
     results = []
     for candidate in chosen:
         agent = agents[candidate.id]
