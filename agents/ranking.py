@@ -5,11 +5,12 @@ score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0
 - relevance in [0, 1]: 0.75 x profile-embedding similarity + 0.25 x full-text rank
   (ts_rank), each min-max scaled over the candidates: the whole catalog while it fits
   in the pool of 200 (it does today), else the 200 agents nearest by embedding (HNSW
-  index) plus any the tenant's usage may lift. Measured on agents/evaluation/ranking_questions.yaml (83 questions,
-  precision@5): full-text alone 0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd
-  (cover density) fused at 0.7/0.3 scored 0.407 but costs ~4.5 ms more per call over
-  the catalog's long profiles; ts_rank at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410
-  (weights chosen on this same set). bench/agents.py prints the current figure.
+  index) plus any the tenant's usage may lift. Measured on
+  agents/evaluation/ranking_questions.yaml (83 questions, precision@5): full-text alone
+  0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd (cover density) fused at 0.7/0.3
+  scored 0.407 but costs ~4.5 ms more per call over the catalog's long profiles; ts_rank
+  at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410 (weights chosen on this same set).
+  bench/agents.py prints the current figure.
 - The usage boost is capped at 0.5 so a much-used agent cannot outrank relevance itself.
 - Disabled agents are never returned; retired agents neither.
 - Picking a panel keeps domain diversity (at most 2 of one domain for up to 5 seats,
@@ -144,7 +145,8 @@ def score_candidates(*, question: str, vector, domains: list[str] | None = None,
             params["ids"] = [row[0] for row in catalog]
             cursor.execute(SIMILARITY_SQL, params)
             similarity = dict(cursor.fetchall())
-            rows = [(*row, similarity[row[0]]) for row in catalog]
+            # (an agent deleted since the catalog was read simply drops out)
+            rows = [(*row, similarity[row[0]]) for row in catalog if row[0] in similarity]
         else:
             params.update(question=question, pool=pool, steered=list(steered))
             filters = _filters(domains, exclude, params)

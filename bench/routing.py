@@ -1,8 +1,11 @@
 """Cost of tenant routing: the same authenticated API view (`GET /api/v1/tenant/`)
 served over real HTTP (a WSGI server on 127.0.0.1, one thread like a sync worker) with host -> tenant
-resolution, and with the tenant fixed in advance (no resolution), in alternating blocks.
+resolution, and with the tenant fixed in advance (no resolution), request by request in turn.
 The routed side is the application `make run` serves (config/wsgi.py); the unrouted side
-is Django's plain handler without the routing middleware.
+is Django's plain handler without the routing middleware. Both run on the same server
+thread, so they share one database connection (one Postgres backend) and differ in
+routing only; with a server per variant, the two backends alone moved the ratio by
++-0.05 from run to run.
 
     python bench/routing.py [--requests 2000]
 
@@ -49,12 +52,27 @@ def serve(app):
     return server
 
 
-def timed_requests(port: int, host: str, token: str, count: int) -> list[float]:
+VARIANT_HEADER = "HTTP_X_BENCH_VARIANT"
+
+
+def one_server_for_both(routed_app, unrouted_app):
+    """Both variants behind one server thread: the same database connection and backend,
+    so they differ in routing only. A request header picks the variant."""
+
+    def app(environ, start_response):
+        chosen = unrouted_app if environ.pop(VARIANT_HEADER, "") == "unrouted" else routed_app
+        return chosen(environ, start_response)
+
+    return app
+
+
+def timed_requests(port: int, host: str, token: str, count: int, variant: str) -> list[float]:
     timings = []
     for _ in range(count):
         started = time.perf_counter()
         conn = http.client.HTTPConnection("127.0.0.1", port)
-        conn.request("GET", "/api/v1/tenant/", headers={"Host": host, "Authorization": f"Token {token}"})
+        conn.request("GET", "/api/v1/tenant/",
+                     headers={"Host": host, "Authorization": f"Token {token}", "X-Bench-Variant": variant})
         response = conn.getresponse()
         response.read()
         conn.close()
@@ -92,16 +110,15 @@ def main() -> None:
     # Put the fixed-tenant step where routing was: first.
     unrouted_app._middleware_chain = fixed_tenant_middleware(tenant)(unrouted_app._middleware_chain)
 
-    routed, unrouted = serve(routed_app), serve(unrouted_app)
-    host = "bench-routing.localhost"
-    timed_requests(routed.server_port, host, token, 100)  # warm up both
-    timed_requests(unrouted.server_port, host, token, 100)
+    server = serve(one_server_for_both(routed_app, unrouted_app))
+    host, port = "bench-routing.localhost", server.server_port
+    timed_requests(port, host, token, 100, "routed")  # warm up both
+    timed_requests(port, host, token, 100, "unrouted")
 
     routed_times, unrouted_times = [], []
-    block = 100
-    for _ in range(max(1, args.requests // block)):
-        routed_times += timed_requests(routed.server_port, host, token, block)
-        unrouted_times += timed_requests(unrouted.server_port, host, token, block)
+    for _ in range(args.requests):  # alternating, request by request
+        routed_times += timed_requests(port, host, token, 1, "routed")
+        unrouted_times += timed_requests(port, host, token, 1, "unrouted")
 
     routed_median, unrouted_median = _django.median(routed_times), _django.median(unrouted_times)
     print(f"requests per variant:          {len(routed_times)}")
@@ -119,8 +136,7 @@ def main() -> None:
         client.ping()
         round_trips.append(time.perf_counter() - started)
     print(f"one Redis round trip (median): {_django.median(round_trips) * 1e6:.0f} us")
-    routed.shutdown()
-    unrouted.shutdown()
+    server.shutdown()
 
 
 if __name__ == "__main__":

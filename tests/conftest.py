@@ -3,6 +3,7 @@ REDIS_URL), a public tenant and two test tenants created once per session."""
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -115,16 +116,20 @@ def make_token(tenant, user) -> str:
         return Token.objects.create(user=user).key
 
 
+@functools.cache
+def _prefetching_handler_class():
+    from tenants.middleware import RoutingPrefetch  # needs the app registry
+
+    return type("PrefetchingClientHandler", (RoutingPrefetch, ForceAuthClientHandler), {})
+
+
 class APIClient(DRFAPIClient):
     """DRF's test client, routed as the WSGI application routes (config/wsgi.py): the
     routing reads are sent before the request is built."""
 
     def __init__(self, enforce_csrf_checks=False, **defaults):
-        from tenants.middleware import RoutingPrefetch  # needs the app registry
-
         super().__init__(enforce_csrf_checks, **defaults)
-        handler_class = type("PrefetchingClientHandler", (RoutingPrefetch, ForceAuthClientHandler), {})
-        self.handler = handler_class(enforce_csrf_checks)
+        self.handler = _prefetching_handler_class()(enforce_csrf_checks)
 
 
 def api_client(
