@@ -185,3 +185,23 @@ def test_a_burst_of_concurrent_reads_leaves_a_bounded_number_of_idle_connections
     assert all(p.values() == {"probe:a": "A"} for p in pending)
     assert idle_readers(cache) == MAX_IDLE_READERS
     assert cache.get("probe:b") == "B"
+
+
+def test_a_cached_routing_answer_rebuilds_the_whole_tenant(alpha):
+    from tenants.selectors import tenant_for_hostname
+
+    assert tenant_for_hostname(tenant_domain("alpha")).pk == alpha.pk  # read from the database, cached
+    cached = tenant_for_hostname(tenant_domain("alpha"))  # rebuilt from the cached values
+    for field in type(alpha)._meta.concrete_fields:
+        assert getattr(cached, field.attname) == getattr(alpha, field.attname), field.attname
+    assert cached.configuration == alpha.configuration
+    assert not cached._state.adding and cached._state.db == "default"
+
+
+def test_routing_never_reads_answers_cached_under_another_field_layout(alpha, alpha_api):
+    from tenants.selectors import _routing_key
+
+    assert _routing_key("host", "alpha.localhost") != "routing:host:alpha.localhost"
+    caches["routing"].set("routing:host:" + tenant_domain("alpha"), ("stale", "layout"), 30)
+    assert alpha_api.get("/api/v1/tenant/").json()["id"] == "alpha"
+    caches["routing"].delete("routing:host:" + tenant_domain("alpha"))
