@@ -29,7 +29,7 @@ from django.db import connection
 
 from agents.domains import DOMAINS
 from agents.models import Agent
-from agents.providers.embeddings import embed_soon
+from agents.providers.embeddings import embed_soon, vector_literal
 from agents.tenant.selectors import preferences_get, usage_by_agent_id
 
 EMBEDDING_WEIGHT = 0.75
@@ -139,7 +139,7 @@ def score_candidates(*, question: str, vector, domains: list[str] | None = None,
     whole; otherwise the candidates are the `pool` agents nearest the question's
     embedding `vector` plus the `steered` ids (agents the tenant's usage may lift), and
     full-text rank can only re-rank what meaning already found."""
-    params = {"vector": "[" + ",".join(f"{x:.6f}" for x in vector) + "]"}
+    params = {"vector": vector_literal(vector)}
     with connection.cursor() as cursor:
         if catalog is not None:
             params["ids"] = [row[0] for row in catalog]

@@ -75,3 +75,11 @@ def test_embed_soon_returns_what_embed_returns():
 
     assert np.allclose(embed_soon(["a question about 510(k) clearance"]).result(),
                        get_embedder().embed(["a question about 510(k) clearance"]))
+
+
+def test_a_query_vector_is_written_as_pgvector_text_with_six_decimals():
+    from agents.providers.embeddings import vector_literal
+
+    assert vector_literal(np.array([0.5, -0.1234567, 0.0], dtype=np.float64)) == "[0.500000,-0.123457,0.000000]"
+    as32 = np.array([0.1, 0.2], dtype=np.float32)
+    assert vector_literal(as32) == "[" + ",".join(f"{x:.6f}" for x in as32) + "]"

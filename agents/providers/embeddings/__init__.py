@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 from django.conf import settings
 
-from agents.providers.embeddings.base import DIMENSIONS, Embedder
+from agents.providers.embeddings.base import DIMENSIONS, Embedder, vector_literal
 
 EMBEDDERS = {
     "local": "agents.providers.embeddings.local.LocalEmbedder",
@@ -87,4 +87,4 @@ def reset_embedder() -> None:
 
 
 __all__ = ["DIMENSIONS", "Embedder", "EmbeddingMemo", "get_embedder", "embed_soon", "build_embedder", "reset_embedder",
-           "EMBEDDERS"]
+           "EMBEDDERS", "vector_literal"]

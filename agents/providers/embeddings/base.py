@@ -22,3 +22,9 @@ def normalise(matrix: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1.0
     return (matrix / norms).astype(np.float32)
+
+
+def vector_literal(vector) -> str:
+    """A query vector as pgvector's text input (6 decimals), for `%s::vector` parameters.
+    Formatting Python floats (`tolist`) costs about half of formatting numpy scalars."""
+    return "[" + ",".join(f"{x:.6f}" for x in np.asarray(vector).tolist()) + "]"
