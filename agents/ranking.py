@@ -133,28 +133,34 @@ def catalog_candidates(*, question: str, domains: list[str] | None = None, exclu
     return rows if len(rows) <= pool else None
 
 
-def score_candidates(*, question: str, vector, domains: list[str] | None = None, exclude=frozenset(),
-                     pool: int = 200, steered=(), catalog: list[tuple] | None = None) -> list[Candidate]:
-    """Candidates and their relevance. `catalog` (from catalog_candidates) are scored
-    whole; otherwise the candidates are the `pool` agents nearest the question's
-    embedding `vector` plus the `steered` ids (agents the tenant's usage may lift), and
-    full-text rank can only re-rank what meaning already found."""
-    params = {"vector": vector_literal(vector)}
+def score_catalog(catalog: list[tuple], *, vector) -> list[Candidate]:
+    """Relevance of every agent `catalog_candidates` read, once the question's embedding
+    `vector` is known: one query for the similarities."""
     with connection.cursor() as cursor:
-        if catalog is not None:
-            params["ids"] = [row[0] for row in catalog]
-            cursor.execute(SIMILARITY_SQL, params)
-            similarity = dict(cursor.fetchall())
-            # (an agent deleted since the catalog was read simply drops out)
-            rows = [(*row, similarity[row[0]]) for row in catalog if row[0] in similarity]
-        else:
-            params.update(question=question, pool=pool, steered=list(steered))
-            filters = _filters(domains, exclude, params)
-            # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
-            cursor.execute(NEAREST_SQL.format(filters=filters, ef_search=max(40, int(pool))), params)
-            while cursor.description is None:  # the SETs' empty results come first
-                cursor.nextset()
-            rows = cursor.fetchall()
+        cursor.execute(SIMILARITY_SQL, {"vector": vector_literal(vector), "ids": [row[0] for row in catalog]})
+        similarity = dict(cursor.fetchall())
+    # (an agent deleted since the catalog was read simply drops out)
+    return _fused([(*row, similarity[row[0]]) for row in catalog if row[0] in similarity])
+
+
+def score_nearest(*, question: str, vector, domains: list[str] | None = None, exclude=frozenset(),
+                  pool: int = 200, steered=()) -> list[Candidate]:
+    """Relevance of the `pool` agents nearest the question's embedding `vector` plus the
+    `steered` ids (agents the tenant's usage may lift): full-text rank can only re-rank
+    what meaning already found."""
+    params = {"vector": vector_literal(vector), "question": question, "pool": pool, "steered": list(steered)}
+    filters = _filters(domains, exclude, params)
+    with connection.cursor() as cursor:
+        # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
+        cursor.execute(NEAREST_SQL.format(filters=filters, ef_search=max(40, int(pool))), params)
+        while cursor.description is None:  # the SETs' empty results come first
+            cursor.nextset()
+        return _fused(cursor.fetchall())
+
+
+def _fused(rows: list[tuple]) -> list[Candidate]:
+    """Rows (id, slug, domain, disposition, incompatible_agents, text_rank, similarity) ->
+    candidates whose relevance fuses both, each min-max scaled over the rows."""
     text = _scaled([row[5] for row in rows])
     similarity = _scaled([row[6] for row in rows])
     return [Candidate(id=row[0], slug=row[1], domain=row[2], disposition=row[3], incompatible_agents=row[4] or [],
@@ -191,8 +197,10 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
     usage = usage_by_agent_id()
     exclude, pool = set(preferences.disabled), max(200, 10 * k)
     catalog = catalog_candidates(question=question, domains=domains, exclude=exclude, pool=pool)
-    candidates = score_candidates(question=question, vector=embedding.result()[0], domains=domains, exclude=exclude,
-                                  pool=pool, steered=list(usage), catalog=catalog)
+    vector = embedding.result()[0]
+    candidates = (score_catalog(catalog, vector=vector) if catalog is not None else
+                  score_nearest(question=question, vector=vector, domains=domains, exclude=exclude, pool=pool,
+                                steered=list(usage)))
     for candidate in candidates:
         score = candidate.relevance
         if candidate.slug in preferred:

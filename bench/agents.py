@@ -79,24 +79,17 @@ def main() -> None:
     from django.db import connection
     from django.test import Client
     from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
     from agents.catalog.loader import CATALOG_DIR
     from agents.models import Agent
     from agents.ranking import rank_agents
     from agents.services import agents_load
-    from tenants.models import Tenant
-    from tenants.services import tenant_create, tenant_user_ensure
 
     remove_synthetic_agents()
     started = time.perf_counter()
     load = agents_load()
     print(f"load_agents:                                  {time.perf_counter() - started:.1f} s ({load.summary()})")
-    tenant = Tenant.objects.filter(schema_name="bench_agents").first() or tenant_create(
-        name="Bench Agents", schema_name="bench_agents", domain="bench-agents.localhost")
-    user = tenant_user_ensure(tenant=tenant, username="bench", password="bench-pass-1", is_admin=False)
-    with schema_context("bench_agents"):
-        token = Token.objects.get_or_create(user=user)[0].key
+    _, _, token = _django.bench_tenant("bench_agents")
 
     labelled = yaml.safe_load((CATALOG_DIR.parent / "evaluation" / "ranking_questions.yaml").read_text())["questions"]
     questions = [q["question"] for q in labelled]

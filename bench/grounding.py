@@ -38,13 +38,9 @@ def main() -> None:
     from rag.models import Document
     from rag.retrieval import search
     from rag.services import document_process, document_upload
-    from tenants.models import Tenant
-    from tenants.services import tenant_create, tenant_user_ensure
 
     agents_load()
-    tenant = Tenant.objects.filter(schema_name="bench_grounding").first() or tenant_create(
-        name="Bench Grounding", schema_name="bench_grounding", domain="bench-grounding.localhost", tier="enterprise")
-    user = tenant_user_ensure(tenant=tenant, username="bench", password="bench-pass-1", is_admin=True)
+    tenant, user, _ = _django.bench_tenant("bench_grounding", tier="enterprise", is_admin=True)
     labelled = yaml.safe_load((CORPUS_DIR.parent / "evaluation" / "retrieval_queries.yaml").read_text())["queries"]
     questions = [q for q in labelled if q["kind"] != "keyword"][: args.questions]
 

@@ -65,15 +65,12 @@ def main() -> None:
     from panels.models import Panel
     from panels.orchestration.runner import panel_run
     from panels.services import panel_create
-    from tenants.models import Tenant
-    from tenants.services import tenant_create, tenant_update_configuration, tenant_user_ensure
+    from tenants.services import tenant_update_configuration
     from tests.fakes.llm_server import FakeLLMServer
 
     agents_load()
-    tenant = Tenant.objects.filter(schema_name="bench_panels").first() or tenant_create(
-        name="Bench Panels", schema_name="bench_panels", domain="bench-panels.localhost", tier="enterprise")
+    tenant, user, _ = _django.bench_tenant("bench_panels", tier="enterprise", is_admin=True)
     tenant_update_configuration(tenant=tenant, limits={"max_concurrent_panels": 1000, "max_panels_per_month": 1_000_000})
-    user = tenant_user_ensure(tenant=tenant, username="bench", password="bench-pass-1", is_admin=True)
 
     with FakeLLMServer(latency_s=args.latency) as llm:
         settings.LLM_PROVIDER, settings.LLM_MODEL = "openai", "gpt-4o-mini"

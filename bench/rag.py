@@ -394,11 +394,7 @@ class Fill:
 
 
 def tenant_ensure():
-    from tenants.models import Tenant
-    from tenants.services import tenant_create
-
-    return Tenant.objects.filter(schema_name=SCHEMA).first() or tenant_create(
-        name="Bench RAG", schema_name=SCHEMA, domain="bench-rag.localhost", tier="enterprise")
+    return _django.bench_tenant(SCHEMA, tier="enterprise", name="Bench RAG")[0]
 
 
 def chunk_count(tag: str | None = None) -> int:

@@ -90,18 +90,8 @@ def main() -> None:
     from django.conf import settings
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
-    from django_tenants.utils import schema_context
-    from rest_framework.authtoken.models import Token
 
-    from tenants.models import Tenant
-    from tenants.services import tenant_create, tenant_user_ensure
-
-    tenant = Tenant.objects.filter(schema_name="bench_routing").first() or tenant_create(
-        name="Bench Routing", schema_name="bench_routing", domain="bench-routing.localhost"
-    )
-    user = tenant_user_ensure(tenant=tenant, username="bench", password="bench-pass-1", is_admin=False)
-    with schema_context(tenant.schema_name):
-        token = Token.objects.get_or_create(user=user)[0].key
+    tenant, _, token = _django.bench_tenant("bench_routing")
 
     from config.wsgi import application as routed_app
     unrouted_middleware = [m for m in settings.MIDDLEWARE if m != "tenants.middleware.TenantRoutingMiddleware"]

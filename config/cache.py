@@ -53,7 +53,8 @@ class _ReusingClient(RedisCacheClient):
         value = self._receive(self._send([key]))[0]
         return default if value is None else self._serializer.loads(value)
 
-    def _send(self, keys: list[str]) -> "_SentGets":
+    def _send(self, keys: list[str], *, fresh: bool = False) -> "_SentGets":
+        """Send GET for each key on a reading connection; the replies stay unread."""
         index = self._get_connection_pool_index(False)
         pool = self._pools.get(index)
         if pool is None:
@@ -62,46 +63,37 @@ class _ReusingClient(RedisCacheClient):
             # A forked child: the parent's sockets are not ours to use. Dropping our copies
             # closes only them (redis-py shuts a socket down only in the process that opened it).
             self._readers, self._readers_pid = {}, os.getpid()
-        idle = self._readers.get(index)
-        if idle is None:
-            idle = self._readers.setdefault(index, deque())
-        try:
-            connection, reused = idle.pop(), True
-        except IndexError:
-            connection, reused = pool.connection_class(**pool.connection_kwargs), False
-        sent = _SentGets(keys, connection, reused, pool, idle)
+        idle = self._readers.setdefault(index, deque())
+        connection = None
+        if not fresh:
+            try:
+                connection = idle.pop()  # atomic: another thread may have taken the last one
+            except IndexError:
+                pass
+        reused = connection is not None
+        if connection is None:
+            connection = pool.connection_class(**pool.connection_kwargs)
         try:
             connection.send_packed_command(connection.pack_commands([("GET", key) for key in keys]), check_health=False)
         except self._lib.ConnectionError:
             connection.disconnect()
-            if not reused:
-                raise
-            return self._send_fresh(sent)
+            if reused:  # an idle connection the server had closed (restart, idle timeout)
+                return self._send(keys, fresh=True)
+            raise
         except BaseException:
             connection.disconnect()
             raise
-        return sent
-
-    def _send_fresh(self, sent: "_SentGets") -> "_SentGets":
-        # An idle connection the server had closed (restart, idle timeout): one fresh try.
-        connection = sent.pool.connection_class(**sent.pool.connection_kwargs)
-        try:
-            connection.send_packed_command(
-                connection.pack_commands([("GET", key) for key in sent.keys]), check_health=False
-            )
-        except BaseException:
-            connection.disconnect()
-            raise
-        return _SentGets(sent.keys, connection, False, sent.pool, sent.idle)
+        return _SentGets(keys, connection, reused, idle)
 
     def _receive(self, sent: "_SentGets") -> list:
+        """Read the replies; the connection goes back to the free list only when all are read."""
         try:
             values = [sent.connection.read_response() for _ in sent.keys]
         except self._lib.ConnectionError:
             sent.connection.disconnect()
-            if not sent.reused:
-                raise
-            return self._receive(self._send_fresh(sent))
+            if sent.reused:
+                return self._receive(self._send(sent.keys, fresh=True))
+            raise
         except BaseException:
             sent.connection.disconnect()
             raise
@@ -113,10 +105,10 @@ class _ReusingClient(RedisCacheClient):
 
 
 class _SentGets:
-    __slots__ = ("keys", "connection", "reused", "pool", "idle")
+    __slots__ = ("keys", "connection", "reused", "idle")
 
-    def __init__(self, keys, connection, reused, pool, idle):
-        self.keys, self.connection, self.reused, self.pool, self.idle = keys, connection, reused, pool, idle
+    def __init__(self, keys, connection, reused, idle):
+        self.keys, self.connection, self.reused, self.idle = keys, connection, reused, idle
 
 
 class PendingGets:

@@ -99,13 +99,13 @@ def test_adversarial_panels_get_a_moderator_and_both_sides(catalog, alpha):
                                      {"exclude": {"fda-510k-specialist"}}])
 def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(catalog, options):
     from agents.providers.embeddings import get_embedder
-    from agents.ranking import catalog_candidates, score_candidates
+    from agents.ranking import catalog_candidates, score_catalog, score_nearest
 
     vector = get_embedder().embed([DEVICE_QUESTION])[0]
     whole = catalog_candidates(question=DEVICE_QUESTION, pool=200, **options)
     assert whole is not None and 0 < len(whole) <= Agent.objects.filter(is_active=True).count()
-    from_catalog = score_candidates(question=DEVICE_QUESTION, vector=vector, catalog=whole, **options)
-    from_nearest = score_candidates(question=DEVICE_QUESTION, vector=vector, pool=200, **options)
+    from_catalog = score_catalog(whole, vector=vector)
+    from_nearest = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=200, **options)
     assert {c.id: round(c.relevance, 9) for c in from_catalog} == {c.id: round(c.relevance, 9) for c in from_nearest}
     if "exclude" in options:
         assert "fda-510k-specialist" not in {c.slug for c in from_catalog}
@@ -115,12 +115,24 @@ def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(
 
 def test_a_catalog_larger_than_the_pool_is_searched_by_nearest_agents_plus_those_usage_lifts(catalog):
     from agents.providers.embeddings import get_embedder
-    from agents.ranking import catalog_candidates, score_candidates
+    from agents.ranking import catalog_candidates, score_nearest
 
     assert catalog_candidates(question=DEVICE_QUESTION, pool=20) is None
     vector = get_embedder().embed([DEVICE_QUESTION])[0]
-    nearest = score_candidates(question=DEVICE_QUESTION, vector=vector, pool=20)
+    nearest = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=20)
     assert len(nearest) == 20
     far = Agent.objects.filter(is_active=True).exclude(id__in=[c.id for c in nearest]).first()
-    lifted = score_candidates(question=DEVICE_QUESTION, vector=vector, pool=20, steered=[far.id])
+    lifted = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=20, steered=[far.id])
     assert len(lifted) == 21 and far.id in {c.id for c in lifted}
+
+
+def test_ranking_a_catalog_within_the_pool_needs_no_nearest_neighbour_search(catalog, alpha):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with schema_context("alpha"), CaptureQueriesContext(connection) as queries:
+        ranked = rank_agents(question=DEVICE_QUESTION, k=5)
+    sql = [query["sql"] for query in queries.captured_queries]
+    assert len(ranked) == 5
+    assert not any("hnsw.ef_search" in statement for statement in sql)  # the catalog path was taken
+    assert sum("1 - (embedding <=>" in statement for statement in sql) == 1  # one similarity query after the embedding

@@ -143,9 +143,13 @@ def test_a_token_is_still_refused_on_the_tenant_routing_chose(alpha, beta):
     assert response["X-Tenant-ID"] == "alpha"
 
 
-def test_health_leaves_the_unread_routing_reply_behind_cleanly(alpha, alpha_api):
-    assert api_client(alpha).get("/api/v1/health/").status_code == 200  # routing never asked
-    assert alpha_api.get("/api/v1/tenant/").json()["id"] == "alpha"
+def test_health_leaves_the_unread_routing_reply_behind_cleanly(alpha, beta, alpha_api):
+    assert alpha_api.get("/api/v1/tenant/").status_code == 200  # alpha's answer is cached
+    assert api_client(alpha).get("/api/v1/health/").status_code == 200  # alpha's reply: read by nobody
+    # Another host next: a connection returned with alpha's reply unread would route it to alpha.
+    beta_api = api_client(beta, token=make_token(beta, make_user(beta, "bob")))
+    response = beta_api.get("/api/v1/tenant/")
+    assert response.status_code == 200 and response.json()["id"] == "beta"
 
 
 @pytest.mark.parametrize(
@@ -199,9 +203,15 @@ def test_a_cached_routing_answer_rebuilds_the_whole_tenant(alpha):
 
 
 def test_routing_never_reads_answers_cached_under_another_field_layout(alpha, alpha_api):
-    from tenants.selectors import _routing_key
+    from tenants.models import Tenant
+    from tenants.selectors import _FIELDS, _layout_version
 
-    assert _routing_key("host", "alpha.localhost") != "routing:host:alpha.localhost"
-    caches["routing"].set("routing:host:" + tenant_domain("alpha"), ("stale", "layout"), 30)
-    assert alpha_api.get("/api/v1/tenant/").json()["id"] == "alpha"
-    caches["routing"].delete("routing:host:" + tenant_domain("alpha"))
+    # What code with one field fewer would have cached for alpha's host.
+    older = f"routing:{_layout_version(_FIELDS[:-1])}:host:{tenant_domain('alpha')}"
+    row = Tenant.objects.filter(pk=alpha.pk).values_list(*_FIELDS[:-1]).get()
+    caches["routing"].set(older, row, 30)
+    try:
+        response = alpha_api.get("/api/v1/tenant/")
+    finally:
+        caches["routing"].delete(older)
+    assert response.status_code == 200 and response.json()["id"] == "alpha"
