@@ -63,7 +63,9 @@ class _ReusingClient(RedisCacheClient):
             # A forked child: the parent's sockets are not ours to use. Dropping our copies
             # closes only them (redis-py shuts a socket down only in the process that opened it).
             self._readers, self._readers_pid = {}, os.getpid()
-        idle = self._readers.setdefault(index, deque())
+        idle = self._readers.get(index)
+        if idle is None:
+            idle = self._readers.setdefault(index, deque())
         connection = None
         if not fresh:
             try:
