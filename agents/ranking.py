@@ -18,19 +18,28 @@ score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0
 - A panel type with roles (its `role_plan`, e.g. adversarial) fills them from
   dispositions: a balanced moderator, advocates for, skeptics against.
 Every result carries its score and the reasons for it.
+
+One call makes one round trip before the question's embedding is ready (the tenant's
+steering and, for a catalog within the pool, who is eligible with each one's full-text
+rank and row version), and none after it: similarities are computed from the process's
+copies of the agents (agents.copies), which are also the winners returned. A larger
+catalog takes one HNSW query after the embedding, and reads its winners' copies.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.db import connection
 
+from agents.copies import VERSION, AgentCopy, agent_copies
 from agents.domains import DOMAINS
 from agents.models import Agent
-from agents.providers.embeddings import embed_soon, vector_literal
-from agents.tenant.selectors import preferences_get, usage_by_agent_id
+from agents.providers.embeddings import DIMENSIONS, embed_soon, vector_literal
+from agents.tenant.selectors import STEERING_SQL, Steering, steering_from_rows
 
 EMBEDDING_WEIGHT = 0.75
 TEXT_WEIGHT = 0.25
@@ -49,33 +58,28 @@ QUESTION_TSQUERY_CTE = """question AS (
     SELECT to_tsquery('english', coalesce(string_agg(quote_literal(lexeme) || ':*', ' | '), '')) AS query
     FROM unnest(tsvector_to_array(to_tsvector('english', %(question)s))) AS lexeme
 )"""
+# The question's words as full-text search stems them: the winners' "Matches" reason.
+QUESTION_LEXEMES_SQL = "SELECT tsvector_to_array(to_tsvector('english', %(question)s));"
 
-# A catalog that fits in the candidate pool is scored whole. What does not depend on the
-# question's embedding (who is eligible, the full-text rank) is read while the question
-# is being embedded; afterwards only the similarities are left to compute.
-CATALOG_SQL = """
+# A catalog that fits in the candidate pool is scored whole. Who is eligible, each one's
+# row version (agents.copies) and full-text rank are read while the question is being
+# embedded; the similarities are then computed here from the copies' vectors.
+CATALOG_SQL = QUESTION_LEXEMES_SQL + """
 WITH """ + QUESTION_TSQUERY_CTE + """
-SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents, ts_rank(a.search_vector, question.query, 32)
+SELECT a.id, """ + VERSION + """, ts_rank(a.search_vector, question.query, 32)
 FROM agents_agent a CROSS JOIN question
 WHERE a.is_active AND a.embedding IS NOT NULL {filters}
 LIMIT %(limit)s
 """
-WINNERS_SQL = (
-    "SELECT " + ", ".join(f'a."{field.attname}"' for field in Agent._meta.concrete_fields
-                          if field.attname not in ("embedding", "search_vector"))
-    + ", ARRAY(SELECT unnest(tsvector_to_array(a.search_vector)) INTERSECT"
-    " SELECT unnest(tsvector_to_array(to_tsvector('english', %s))) ORDER BY 1) AS matched"
-    " FROM agents_agent a WHERE a.id = ANY(%s)"
-)
-SIMILARITY_SQL = "SELECT id, 1 - (embedding <=> %(vector)s::vector) FROM agents_agent WHERE id = ANY(%(ids)s)"
 
 # A larger catalog: the pool nearest the question (HNSW), plus the agents the tenant's
-# usage may lift. One round trip: the SET LOCALs and the query travel as one
+# usage may lift. One round trip: the SET LOCALs and the queries travel as one
 # simple-query message, which PostgreSQL runs as one implicit transaction, so the
-# settings hold for this query only. (Needs client-side binding, Django's default.)
+# settings hold for this message only. (Needs client-side binding, Django's default.)
 NEAREST_SQL = """
 SET LOCAL hnsw.ef_search = {ef_search};
 SET LOCAL hnsw.iterative_scan = relaxed_order;
+""" + QUESTION_LEXEMES_SQL + """
 WITH nearest AS MATERIALIZED (
     SELECT a.id, a.embedding <=> %(vector)s::vector AS distance
     FROM agents_agent a
@@ -88,8 +92,8 @@ WITH nearest AS MATERIALIZED (
     WHERE a.id = ANY(%(steered)s) AND a.id NOT IN (SELECT id FROM nearest)
       AND a.is_active AND a.embedding IS NOT NULL {filters}
 ), """ + QUESTION_TSQUERY_CTE + """
-SELECT a.id, a.slug, a.domain, a.disposition, a.incompatible_agents, ts_rank(a.search_vector, question.query, 32),
-       1 - pool.distance
+SELECT a.id, """ + VERSION + """, a.slug, a.domain, a.disposition, a.incompatible_agents,
+       ts_rank(a.search_vector, question.query, 32), 1 - pool.distance
 FROM (SELECT * FROM nearest UNION ALL SELECT * FROM steered) AS pool
 JOIN agents_agent a ON a.id = pool.id
 CROSS JOIN question
@@ -101,6 +105,7 @@ class Candidate:
     """An agent as ranking sees it before the winners are loaded in full."""
 
     id: int
+    version: str  # the row's version (agents.copies)
     slug: str
     domain: str
     disposition: str
@@ -121,30 +126,63 @@ class RankedAgent:
     reasons: list[str] = field(default_factory=list)
 
 
-def catalog_candidates(*, question: str, domains: list[str] | None = None, exclude=frozenset(),
-                       pool: int = 200) -> list[tuple] | None:
-    """Every eligible agent with its full-text rank, when there are at most `pool` of
-    them (then all are candidates, whatever the embedding says); None for a larger
-    catalog. Rows: (id, slug, domain, disposition, incompatible_agents, text_rank)."""
+@dataclass
+class Catalog:
+    """Every eligible agent (its copy) with its full-text rank, and the question's lexemes."""
+
+    copies: list[AgentCopy]
+    text_rank: list[float]
+    question_lexemes: frozenset
+    vectors: np.ndarray = field(init=False)  # the copies' vectors, one row each
+
+    def __post_init__(self):
+        self.vectors = (np.stack([copy.vector for copy in self.copies]) if self.copies
+                        else np.zeros((0, DIMENSIONS)))
+
+
+@dataclass
+class Scored:
+    """The candidates with their relevance, and the question's lexemes."""
+
+    candidates: list[Candidate]
+    question_lexemes: frozenset
+
+
+def ranking_reads(*, question: str, domains: list[str] | None = None,
+                  pool: int = 200) -> tuple[Steering, Catalog | None]:
+    """What ranking reads before the question's embedding is known, in one round trip:
+    the tenant's steering, and every eligible agent with its full-text rank when there
+    are at most `pool` of them (then all are candidates, whatever the embedding says;
+    None for a larger catalog). The tenant's disabled agents are left out here."""
     params = {"question": question, "limit": pool + 1}
     with connection.cursor() as cursor:
-        cursor.execute(CATALOG_SQL.format(filters=_filters(domains, exclude, params)), params)
-        rows = cursor.fetchall()
-    return rows if len(rows) <= pool else None
+        cursor.execute(STEERING_SQL + CATALOG_SQL.format(filters=_filters(domains, (), params)), params)
+        preferences, usage, [(lexemes,)], rows = _result_sets(cursor)
+    steering = steering_from_rows(preferences, usage)
+    if len(rows) > pool:
+        return steering, None
+    copies = agent_copies({agent_id: version for agent_id, version, _ in rows})
+    # (an agent deleted since its version was read simply drops out)
+    eligible = [(copies[agent_id], rank) for agent_id, _, rank in rows
+                if agent_id in copies and copies[agent_id].slug not in steering.disabled]
+    return steering, Catalog(copies=[copy for copy, _ in eligible], text_rank=[rank for _, rank in eligible],
+                             question_lexemes=frozenset(lexemes or ()))
 
 
-def score_catalog(catalog: list[tuple], *, vector) -> list[Candidate]:
-    """Relevance of every agent `catalog_candidates` read, once the question's embedding
-    `vector` is known: one query for the similarities."""
-    with connection.cursor() as cursor:
-        cursor.execute(SIMILARITY_SQL, {"vector": vector_literal(vector), "ids": [row[0] for row in catalog]})
-        similarity = dict(cursor.fetchall())
-    # (an agent deleted since the catalog was read simply drops out)
-    return _fused([(*row, similarity[row[0]]) for row in catalog if row[0] in similarity])
+def score_catalog(catalog: Catalog, *, vector) -> Scored:
+    """Relevance of every agent of the catalog, once the question's embedding `vector`
+    is known. Cosine similarity as pgvector computes it (in float64 here, so the last
+    digits may differ from pgvector's float32 sums)."""
+    vector = np.asarray(vector, dtype=np.float64)
+    norm = np.linalg.norm(vector)
+    similarity = (catalog.vectors @ (vector / norm) if norm else np.zeros(len(catalog.copies))).tolist()
+    rows = [(copy.id, copy.version, copy.slug, copy.domain, copy.disposition, copy.incompatible_agents, rank, sim)
+            for copy, rank, sim in zip(catalog.copies, catalog.text_rank, similarity)]
+    return Scored(_fused(rows), catalog.question_lexemes)
 
 
 def score_nearest(*, question: str, vector, domains: list[str] | None = None, exclude=frozenset(),
-                  pool: int = 200, steered=()) -> list[Candidate]:
+                  pool: int = 200, steered=()) -> Scored:
     """Relevance of the `pool` agents nearest the question's embedding `vector` plus the
     `steered` ids (agents the tenant's usage may lift): full-text rank can only re-rank
     what meaning already found."""
@@ -153,18 +191,30 @@ def score_nearest(*, question: str, vector, domains: list[str] | None = None, ex
     with connection.cursor() as cursor:
         # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
         cursor.execute(NEAREST_SQL.format(filters=filters, ef_search=max(40, int(pool))), params)
-        while cursor.description is None:  # the SETs' empty results come first
-            cursor.nextset()
-        return _fused(cursor.fetchall())
+        [(lexemes,)], rows = _result_sets(cursor)
+    # A cursor returns JSON as text (the ORM would parse it).
+    rows = [(*row[:5], json.loads(row[5]) if row[5] else [], *row[6:]) for row in rows]
+    return Scored(_fused(rows), frozenset(lexemes or ()))
+
+
+def _result_sets(cursor) -> list[list[tuple]]:
+    """The rows of each statement of a multi-statement query that returns rows."""
+    results = []
+    while True:
+        if cursor.description is not None:
+            results.append(cursor.fetchall())
+        if not cursor.nextset():
+            return results
 
 
 def _fused(rows: list[tuple]) -> list[Candidate]:
-    """Rows (id, slug, domain, disposition, incompatible_agents, text_rank, similarity) ->
-    candidates whose relevance fuses both, each min-max scaled over the rows."""
-    text = _scaled([row[5] for row in rows])
-    similarity = _scaled([row[6] for row in rows])
-    return [Candidate(id=row[0], slug=row[1], domain=row[2], disposition=row[3], incompatible_agents=row[4] or [],
-                      similarity=float(row[6]), relevance=EMBEDDING_WEIGHT * sim + TEXT_WEIGHT * txt)
+    """Rows (id, version, slug, domain, disposition, incompatible_agents, text_rank,
+    similarity) -> candidates whose relevance fuses both, each min-max scaled over the rows."""
+    text = _scaled([row[6] for row in rows])
+    similarity = _scaled([row[7] for row in rows])
+    return [Candidate(id=row[0], version=row[1], slug=row[2], domain=row[3], disposition=row[4],
+                      incompatible_agents=row[5], similarity=float(row[7]),
+                      relevance=EMBEDDING_WEIGHT * sim + TEXT_WEIGHT * txt)
             for row, sim, txt in zip(rows, similarity, text)]
 
 
@@ -192,15 +242,14 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
     """The best k agents for the question, for the active tenant, best first."""
     k = max(1, min(int(k), MAX_K))
     embedding = embed_soon([question])  # while the database work that does not need it is done
-    preferences = preferences_get()
-    preferred = preferences.preferred_slugs
-    usage = usage_by_agent_id()
-    exclude, pool = set(preferences.disabled), max(200, 10 * k)
-    catalog = catalog_candidates(question=question, domains=domains, exclude=exclude, pool=pool)
+    pool = max(200, 10 * k)
+    steering, catalog = ranking_reads(question=question, domains=domains, pool=pool)
+    preferred, usage = steering.preferred, steering.usage
     vector = embedding.result()[0]
-    candidates = (score_catalog(catalog, vector=vector) if catalog is not None else
-                  score_nearest(question=question, vector=vector, domains=domains, exclude=exclude, pool=pool,
-                                steered=list(usage)))
+    scored = (score_catalog(catalog, vector=vector) if catalog is not None else
+              score_nearest(question=question, vector=vector, domains=domains, exclude=steering.disabled,
+                            pool=pool, steered=list(usage)))
+    candidates = scored.candidates
     for candidate in candidates:
         score = candidate.relevance
         if candidate.slug in preferred:
@@ -215,16 +264,19 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
     spread = diverse and not (bool(domains) and len(domains) == 1)
     chosen = _pick_with_roles(candidates, k, plan, spread) if plan else _pick_diverse(candidates, k, spread)
 
-    # The winners in full (but their vectors), with the question's words each one's profile
-    # contains. A raw query: the queryset with defer/annotate/in_bulk cost ~0.7 ms more to build.
-    agents = {agent.id: agent for agent in Agent.objects.raw(WINNERS_SQL, [question, [c.id for c in chosen]])}
+    # The winners in full, from the process's copies (no query for a catalog within the
+    # pool: scoring it took copies of every candidate).
+    copies = agent_copies({candidate.id: candidate.version for candidate in chosen})
     results = []
     for candidate in chosen:
-        agent = agents[candidate.id]
+        copy = copies.get(candidate.id)
+        if copy is None:  # deleted since it was scored
+            continue
         candidate.reasons[:0] = _score_reasons(candidate, preferred, usage)  # before the picking's reasons
-        if agent.matched:
-            candidate.reasons.insert(1, "Matches: " + ", ".join(agent.matched[:6]))
-        results.append(RankedAgent(agent=agents[candidate.id], score=candidate.score,
+        matched = sorted(copy.lexemes & scored.question_lexemes)
+        if matched:
+            candidate.reasons.insert(1, "Matches: " + ", ".join(matched[:6]))
+        results.append(RankedAgent(agent=copy.agent(), score=candidate.score,
                                    relevance=round(candidate.relevance, 4), role=candidate.role,
                                    reasons=candidate.reasons))
     return results

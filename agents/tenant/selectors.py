@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
+from typing import NamedTuple
+
 from agents.tenant.models import AgentPreferences, AgentUsage
 
 
@@ -10,5 +14,32 @@ def preferences_get() -> AgentPreferences:
     return AgentPreferences.objects.order_by("id").first() or AgentPreferences()
 
 
-def usage_by_agent_id() -> dict[int, AgentUsage]:
-    return {usage.agent_id: usage for usage in AgentUsage.objects.all()}
+class Usage(NamedTuple):
+    use_count: int
+    avg_rating: float
+
+
+@dataclass(frozen=True)
+class Steering:
+    """What this tenant's preferences and usage do to ranking."""
+
+    preferred: frozenset[str]  # slugs, whatever their domain (x1.2)
+    disabled: frozenset[str]  # slugs never returned
+    usage: dict[int, Usage]  # by agent id
+
+
+# Both reads as one message, so ranking can send them with its catalog read (one round
+# trip): the preferences' row (none if never set), then the usage rows.
+STEERING_SQL = (
+    f'SELECT preferred, disabled FROM "{AgentPreferences._meta.db_table}" ORDER BY id LIMIT 1;\n'
+    f'SELECT agent_id, use_count, avg_rating FROM "{AgentUsage._meta.db_table}";\n'
+)
+
+
+def steering_from_rows(preferences: list[tuple], usage: list[tuple]) -> Steering:
+    """The Steering that STEERING_SQL's two result sets describe (a cursor returns the
+    JSON columns as text)."""
+    preferred, disabled = (json.loads(preferences[0][0]), json.loads(preferences[0][1])) if preferences else ({}, [])
+    return Steering(preferred=frozenset(slug for slugs in preferred.values() for slug in slugs),
+                    disabled=frozenset(disabled),
+                    usage={agent_id: Usage(use_count, avg_rating) for agent_id, use_count, avg_rating in usage})

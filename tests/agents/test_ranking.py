@@ -96,43 +96,64 @@ def test_adversarial_panels_get_a_moderator_and_both_sides(catalog, alpha):
 
 
 @pytest.mark.parametrize("options", [{}, {"domains": ["regulatory_affairs", "clinical_development"]},
-                                     {"exclude": {"fda-510k-specialist"}}])
-def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(catalog, options):
+                                     {"disabled": ["fda-510k-specialist"]}])
+def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(catalog, alpha, options):
     from agents.providers.embeddings import get_embedder
-    from agents.ranking import catalog_candidates, score_catalog, score_nearest
+    from agents.ranking import ranking_reads, score_catalog, score_nearest
 
     vector = get_embedder().embed([DEVICE_QUESTION])[0]
-    whole = catalog_candidates(question=DEVICE_QUESTION, pool=200, **options)
-    assert whole is not None and 0 < len(whole) <= Agent.objects.filter(is_active=True).count()
+    domains = options.get("domains")
+    with schema_context("alpha"):
+        preferences_set(preferred={}, disabled=options.get("disabled", []))
+        steering, whole = ranking_reads(question=DEVICE_QUESTION, domains=domains, pool=200)
+        from_nearest = score_nearest(question=DEVICE_QUESTION, vector=vector, domains=domains,
+                                     exclude=steering.disabled, pool=200)
+    assert steering.disabled == frozenset(options.get("disabled", []))
+    assert whole is not None and 0 < len(whole.copies) <= Agent.objects.filter(is_active=True).count()
     from_catalog = score_catalog(whole, vector=vector)
-    from_nearest = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=200, **options)
-    assert {c.id: round(c.relevance, 9) for c in from_catalog} == {c.id: round(c.relevance, 9) for c in from_nearest}
-    if "exclude" in options:
-        assert "fda-510k-specialist" not in {c.slug for c in from_catalog}
-    if "domains" in options:
-        assert {c.domain for c in from_catalog} <= set(options["domains"])
+    # Similarities computed here (float64) and by pgvector (float32, from the vector's
+    # 6-decimal text) agree to about 1e-6.
+    nearest = {c.id: c for c in from_nearest.candidates}
+    assert {c.id for c in from_catalog.candidates} == set(nearest)
+    for candidate in from_catalog.candidates:
+        twin = nearest[candidate.id]
+        assert candidate.relevance == pytest.approx(twin.relevance, abs=1e-5)
+        assert (candidate.version, candidate.slug, candidate.domain, candidate.disposition,
+                candidate.incompatible_agents) == (twin.version, twin.slug, twin.domain, twin.disposition,
+                                                   twin.incompatible_agents)
+    assert from_catalog.question_lexemes == from_nearest.question_lexemes >= {"510", "softwar", "ecg"}
+    if "disabled" in options:
+        assert "fda-510k-specialist" not in {c.slug for c in from_catalog.candidates}
+    if domains:
+        assert {c.domain for c in from_catalog.candidates} <= set(domains)
 
 
-def test_a_catalog_larger_than_the_pool_is_searched_by_nearest_agents_plus_those_usage_lifts(catalog):
+def test_a_catalog_larger_than_the_pool_is_searched_by_nearest_agents_plus_those_usage_lifts(catalog, alpha):
     from agents.providers.embeddings import get_embedder
-    from agents.ranking import catalog_candidates, score_nearest
+    from agents.ranking import ranking_reads, score_nearest
 
-    assert catalog_candidates(question=DEVICE_QUESTION, pool=20) is None
+    with schema_context("alpha"):
+        assert ranking_reads(question=DEVICE_QUESTION, pool=20)[1] is None
     vector = get_embedder().embed([DEVICE_QUESTION])[0]
-    nearest = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=20)
+    nearest = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=20).candidates
     assert len(nearest) == 20
     far = Agent.objects.filter(is_active=True).exclude(id__in=[c.id for c in nearest]).first()
-    lifted = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=20, steered=[far.id])
+    lifted = score_nearest(question=DEVICE_QUESTION, vector=vector, pool=20, steered=[far.id]).candidates
     assert len(lifted) == 21 and far.id in {c.id for c in lifted}
 
 
-def test_ranking_a_catalog_within_the_pool_needs_no_nearest_neighbour_search(catalog, alpha):
+def test_ranking_a_catalog_within_the_pool_reads_no_vectors_once_the_process_has_copies(catalog, alpha):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    with schema_context("alpha"), CaptureQueriesContext(connection) as queries:
-        ranked = rank_agents(question=DEVICE_QUESTION, k=5)
+    with schema_context("alpha"):
+        first = rank_agents(question=DEVICE_QUESTION, k=5)
+        with CaptureQueriesContext(connection) as queries:
+            again = rank_agents(question=DEVICE_QUESTION, k=5)
     sql = [query["sql"] for query in queries.captured_queries]
-    assert len(ranked) == 5
+    assert [r.agent.slug for r in again] == [r.agent.slug for r in first] and len(again) == 5
     assert not any("hnsw.ef_search" in statement for statement in sql)  # the catalog path was taken
-    assert sum("1 - (embedding <=>" in statement for statement in sql) == 1  # one similarity query after the embedding
+    # One round trip (after django-tenants' SET search_path): the tenant's steering and
+    # the catalog; no similarity or winners query after the embedding.
+    assert len(sql) == 2 and sql[0].startswith("SET search_path"), sql
+    assert "agentpreferences" in sql[1] and "agentusage" in sql[1] and "ts_rank" in sql[1]
