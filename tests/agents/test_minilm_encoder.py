@@ -5,6 +5,8 @@ Pure computation: no database, so these run without Django fixtures.
 
 import json
 import os
+import select
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -98,14 +100,47 @@ def test_a_single_string_is_refused_with_a_hint(encoder):
         encoder.encode("not a list")
 
 
-def test_encoder_runs_on_one_thread(encoder):
-    # Workers are the parallelism; more threads are much slower on 2-core machines.
-    options = encoder._session.get_session_options()
-    assert options.intra_op_num_threads == 1 and options.inter_op_num_threads == 1
+def test_the_encoder_runs_on_the_threads_it_is_given_and_they_do_not_change_the_vectors(embeddings, reference):
+    two = get_encoder(threads=2)
+    options = two._session.get_session_options()
+    assert options.intra_op_num_threads == 2 and options.inter_op_num_threads == 1
+    assert options.get_session_config_entry("session.intra_op.allow_spinning") == "0"
+    assert get_encoder()._session.get_session_options().intra_op_num_threads == 1
+    texts = [item["text"] for item in reference["items"]]
+    np.testing.assert_allclose(two.encode(texts), embeddings, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(two.encode(texts, batch_size=2), embeddings, rtol=0, atol=1e-6)
 
 
-def test_get_encoder_returns_one_shared_instance():
-    assert get_encoder() is get_encoder()
+def test_get_encoder_returns_one_shared_instance_per_thread_count():
+    assert get_encoder() is get_encoder(threads=1)
+    assert get_encoder(threads=2) is get_encoder(threads=2) is not get_encoder()
+
+
+def test_a_forked_child_embeds_with_its_own_encoder(reference):
+    """onnxruntime's worker threads do not survive a fork, and onnxruntime does not
+    promise that a session works in a forked child, so the child builds its own."""
+    text = reference["items"][0]["text"]
+    parent = get_encoder(threads=2)
+    expected = parent.encode([text])[0]
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: report its encoder and embedding, then leave at once
+        try:
+            child = get_encoder(threads=2)
+            os.write(writer, json.dumps({"same": child is parent,
+                                         "vector": child.encode([text])[0].tolist()}).encode())
+        finally:
+            os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader, "rb") as pipe:
+        answered = select.select([pipe], [], [], 60)[0]
+        if not answered:
+            os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        assert answered, "the forked child did not embed within 60 s"
+        answer = json.loads(pipe.read())
+    assert answer["same"] is False
+    np.testing.assert_allclose(answer["vector"], expected, rtol=0, atol=1e-6)
 
 
 def test_missing_model_files_explain_how_to_fix(tmp_path):

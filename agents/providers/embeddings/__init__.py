@@ -35,6 +35,7 @@ def build_embedder() -> Embedder:
         api_key=settings.EMBEDDINGS_API_KEY,
         base_url=settings.EMBEDDINGS_BASE_URL,
         timeout_s=settings.LLM_TIMEOUT_S,
+        threads=settings.EMBEDDINGS_THREADS,
     )
 
 

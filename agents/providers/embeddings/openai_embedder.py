@@ -16,7 +16,7 @@ class OpenAIEmbedder:
     dimensions = DIMENSIONS
 
     def __init__(self, *, model: str, api_key: str = "", base_url: str = "", timeout_s: float = 60.0,
-                 batch_size: int = 128, max_attempts: int = 4):
+                 batch_size: int = 128, max_attempts: int = 4, **_local_only):  # e.g. threads
         self.model = model
         self.batch_size = batch_size
         self.max_attempts = max_attempts
