@@ -23,6 +23,7 @@ import numpy as np
 from django.db import connection
 
 from agents.models import Agent
+from agents.providers.embeddings.base import DIMENSIONS
 
 MAX_COPIES = 1000
 
@@ -37,9 +38,6 @@ LOAD_SQL = (
     + ", ".join(f'a."{name}"' for name in FIELDS)
     + " FROM agents_agent a WHERE a.id = ANY(%s)"
 )
-_ID, _SLUG, _DOMAIN, _DISPOSITION, _INCOMPATIBLE = (
-    FIELDS.index(name) for name in ("id", "slug", "domain", "disposition", "incompatible_agents")
-)
 
 
 @dataclass(frozen=True)
@@ -48,26 +46,12 @@ class AgentCopy:
     values: tuple  # the row's values, in FIELDS order
     vector: np.ndarray  # the profile embedding, unit length (float64); zeros if it has none
     lexemes: frozenset  # the profile's words as full-text search stems them
-
-    @property
-    def id(self) -> int:
-        return self.values[_ID]
-
-    @property
-    def slug(self) -> str:
-        return self.values[_SLUG]
-
-    @property
-    def domain(self) -> str:
-        return self.values[_DOMAIN]
-
-    @property
-    def disposition(self) -> str:
-        return self.values[_DISPOSITION]
-
-    @property
-    def incompatible_agents(self) -> list:
-        return self.values[_INCOMPATIBLE] or []
+    # What ranking needs of every candidate, from `values`:
+    id: int
+    slug: str
+    domain: str
+    disposition: str
+    incompatible_agents: list
 
     def agent(self) -> Agent:
         """A new Agent instance of this row (its embedding and search vector deferred),
@@ -109,9 +93,11 @@ def _load(ids: list[int]) -> dict[int, AgentCopy]:
     for version, embedding, lexemes, *values in rows:
         for index, convert in _CONVERTED:
             values[index] = convert(values[index], None, connection)
-        vector = np.asarray(embedding if embedding is not None else np.zeros(1), dtype=np.float64)
+        vector = np.asarray(embedding if embedding is not None else np.zeros(DIMENSIONS), dtype=np.float64)
         norm = np.linalg.norm(vector)
+        row = dict(zip(FIELDS, values))
         copy = AgentCopy(version=version, values=tuple(values), vector=vector / norm if norm else vector,
-                         lexemes=frozenset(lexemes or ()))
+                         lexemes=frozenset(lexemes or ()), id=row["id"], slug=row["slug"], domain=row["domain"],
+                         disposition=row["disposition"], incompatible_agents=row["incompatible_agents"] or [])
         copies[copy.id] = copy
     return copies

@@ -18,6 +18,20 @@ def test_default_embedder_is_local_minilm_with_384_unit_vectors():
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]  # meaning, not letters
 
 
+def test_the_local_embedder_runs_on_the_configured_threads(settings):
+    import os
+
+    from agents.providers.embeddings import minilm
+
+    settings.EMBEDDINGS_THREADS = 2
+    minilm._encoders.pop((os.getpid(), 2), None)  # so this embedder must build the one it uses
+    embedder = build_embedder()
+    vector = embedder.embed(["Pre-Submission meeting for a SaMD"])
+    encoder = minilm._encoders[(os.getpid(), 2)]
+    assert encoder._session.get_session_options().intra_op_num_threads == 2
+    assert np.array_equal(vector, encoder.encode(["Pre-Submission meeting for a SaMD"]))
+
+
 def test_openai_embeddings_endpoint(llm_server):
     embedder = OpenAIEmbedder(model="text-embedding-3-small", api_key="k", base_url=llm_server.openai_base_url,
                               batch_size=2)
