@@ -17,6 +17,7 @@ about 2 MB); a much larger catalog keeps the agents ranking returned recently.
 from __future__ import annotations
 
 import threading
+from copy import deepcopy
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,8 +56,10 @@ class AgentCopy:
 
     def agent(self) -> Agent:
         """A new Agent instance of this row (its embedding and search vector deferred),
-        so a caller may change it without touching the copy."""
-        return Agent.from_db(connection.alias, FIELDS, self.values)
+        with its own JSON lists, so a caller may change it, even in place, without
+        touching the copy every other request (of every tenant) is served from."""
+        values = [deepcopy(value) if isinstance(value, (list, dict)) else value for value in self.values]
+        return Agent.from_db(connection.alias, FIELDS, values)
 
 
 _copies: dict[int, AgentCopy] = {}

@@ -39,7 +39,7 @@ from agents.copies import VERSION, AgentCopy, agent_copies
 from agents.domains import DOMAINS
 from agents.models import Agent
 from agents.providers.embeddings import DIMENSIONS, embed_soon, vector_literal
-from agents.tenant.selectors import STEERING_SQL, Steering, steering_from_rows
+from agents.tenant.selectors import STEERING_SQL, Steering, Usage, steering_from_rows
 
 EMBEDDING_WEIGHT = 0.75
 TEXT_WEIGHT = 0.25
@@ -133,7 +133,7 @@ class Catalog:
     copies: list[AgentCopy]
     text_rank: list[float]
     question_lexemes: frozenset
-    vectors: np.ndarray = field(init=False)  # the copies' vectors, one row each
+    vectors: np.ndarray = field(init=False)  # the copies' vectors, stacked while the question embeds
 
     def __post_init__(self):
         self.vectors = (np.stack([copy.vector for copy in self.copies]) if self.copies
@@ -254,10 +254,7 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
         score = candidate.relevance
         if candidate.slug in preferred:
             score *= PREFERRED_BOOST
-        stats = usage.get(candidate.id)
-        if stats and stats.use_count and stats.avg_rating:
-            score += min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
-        candidate.score = round(score, 4)
+        candidate.score = round(score + _usage_boost(usage.get(candidate.id)), 4)
     candidates.sort(key=lambda c: (-c.score, c.slug))
 
     plan = role_plan  # the panel type's roles (panels/types/), when it has any
@@ -289,10 +286,17 @@ def _score_reasons(candidate: Candidate, preferred, usage) -> list[str]:
     if candidate.slug in preferred:
         reasons.append(f"Preferred by your organisation for {DOMAINS[candidate.domain]} (x{PREFERRED_BOOST})")
     stats = usage.get(candidate.id)
-    if stats and stats.use_count and stats.avg_rating:
-        boost = min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
-        reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 (+{boost:.2f})")
+    if _usage_boost(stats):
+        reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 "
+                       f"(+{_usage_boost(stats):.2f})")
     return reasons
+
+
+def _usage_boost(stats: Usage | None) -> float:
+    """use_count / 100 x avg_rating, capped; 0 for an agent never used or never rated here."""
+    if not stats or not stats.use_count or not stats.avg_rating:
+        return 0.0
+    return min(stats.use_count / 100 * stats.avg_rating, USAGE_BOOST_CAP)
 
 
 def _domain_cap(k: int) -> int:

@@ -39,7 +39,7 @@ STEERING_SQL = (
 def steering_from_rows(preferences: list[tuple], usage: list[tuple]) -> Steering:
     """The Steering that STEERING_SQL's two result sets describe (a cursor returns the
     JSON columns as text)."""
-    preferred, disabled = (json.loads(preferences[0][0]), json.loads(preferences[0][1])) if preferences else ({}, [])
-    return Steering(preferred=frozenset(slug for slugs in preferred.values() for slug in slugs),
-                    disabled=frozenset(disabled),
+    row = AgentPreferences(preferred=json.loads(preferences[0][0]), disabled=json.loads(preferences[0][1])) \
+        if preferences else AgentPreferences()
+    return Steering(preferred=frozenset(row.preferred_slugs), disabled=frozenset(row.disabled),
                     usage={agent_id: Usage(use_count, avg_rating) for agent_id, use_count, avg_rating in usage})

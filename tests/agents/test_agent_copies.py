@@ -61,10 +61,15 @@ def test_a_retired_agent_leaves_the_next_ranking(catalog, alpha):
     assert top.slug not in {r.agent.slug for r in ranked(k=12, diverse=False)}
 
 
-def test_each_caller_gets_its_own_agent_instances(catalog, alpha):
+def test_each_caller_gets_its_own_agent_instances_and_lists(catalog, alpha, beta):
     first = ranked()[0].agent
+    capabilities = list(first.capabilities)
     first.title = "changed by a caller"
-    assert ranked()[0].agent.title != "changed by a caller"
+    first.capabilities.append("appended in place by a caller")
+    with schema_context("beta"):
+        other = rank_agents(question=QUESTION, k=5)[0].agent
+    assert other.pk == first.pk
+    assert other.title != "changed by a caller" and other.capabilities == capabilities
 
 
 def test_copies_stay_bounded_and_ranking_does_not_change(catalog, alpha, monkeypatch):
