@@ -24,7 +24,7 @@ import numpy as np
 from django.db import connection
 
 from agents.models import Agent
-from agents.providers.embeddings.base import DIMENSIONS
+from llm.embeddings.base import DIMENSIONS
 
 MAX_COPIES = 1000
 

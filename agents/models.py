@@ -4,7 +4,7 @@ from django.db import models
 from pgvector.django import HnswIndex, VectorField
 
 from agents.domains import DISPOSITIONS, DOMAINS
-from agents.providers.embeddings.base import DIMENSIONS
+from llm.embeddings.base import DIMENSIONS
 
 
 class Agent(models.Model):

@@ -38,7 +38,7 @@ from django.db import connection
 from agents.copies import VERSION, AgentCopy, agent_copies
 from agents.domains import DOMAINS
 from agents.models import Agent
-from agents.providers.embeddings import DIMENSIONS, embed_soon, vector_literal
+from llm.embeddings import DIMENSIONS, embed_soon, vector_literal
 from agents.tenant.selectors import STEERING_SQL, Steering, Usage, steering_from_rows
 
 EMBEDDING_WEIGHT = 0.75

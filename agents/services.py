@@ -14,7 +14,7 @@ from django_tenants.utils import schema_context
 from agents.catalog.loader import CATALOG_DIR, AgentSpec, read_catalog
 from agents.domains import DOMAINS
 from agents.models import Agent
-from agents.providers.embeddings import get_embedder
+from llm.embeddings import get_embedder
 
 logger = logging.getLogger(__name__)
 

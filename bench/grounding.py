@@ -30,7 +30,7 @@ def main() -> None:
     import yaml
     from django_tenants.utils import schema_context
 
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from agents.ranking import rank_agents
     from agents.services import agents_load
     from panels.orchestration.runner import EXPERTISE_WEIGHT, SOURCES_PER_EXPERT

@@ -35,10 +35,10 @@ def main() -> None:
     import django
 
     django.setup()
-    from agents.providers import llm_client
-    from agents.providers.embeddings import get_embedder
-    from agents.providers.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
-    from agents.providers.offline import OfflineProvider
+    from llm.providers import llm_client
+    from llm.embeddings import get_embedder
+    from panels.orchestration.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
+    from llm.offline import OfflineProvider
 
     rng = random.Random(7)
     client = llm_client(provider=OfflineProvider())

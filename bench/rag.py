@@ -459,7 +459,7 @@ def chunks_trim(target: int) -> None:
 def ingest_real(seed: int, target_chunks: int) -> tuple[int, int, float, float]:
     """Upload and process documents 0, 1, ... through rag.services until `target_chunks`
     chunks are stored; (next document index, chunks, seconds, share of them embedding)."""
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from rag.services import document_process, document_upload
 
     embedder = get_embedder()
@@ -614,7 +614,7 @@ def bulk_load(seed: int, first_index: int, target_chunks: int, tag: str, embeddi
 
 
 def _embed(texts: list[str]) -> np.ndarray:
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
 
     return get_embedder().embed(texts)
 
@@ -798,7 +798,7 @@ def print_fill(filled: Fill) -> None:
 
 def measure_latency(queries: list[str]) -> dict[str, tuple[float, float]]:
     """p50/p95 of search() in each mode, and of the query embedding alone."""
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from rag.retrieval import search
 
     for query in queries:  # one untimed pass: a fresh server's buffers are cold, a running one's are not
@@ -828,7 +828,7 @@ class RecallFigure:
 def measure_recall(queries: list[str]) -> tuple[list[RecallFigure], float]:
     """recall@10 of the HNSW index against exact search, per setting; and of rag.retrieval's
     own vector query as it runs today."""
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from rag.retrieval import _vector_ranks
 
     literals = [vector_literal(row) for row in get_embedder().embed(queries)]

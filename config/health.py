@@ -72,8 +72,8 @@ def _worker(timeout: float = 1.0) -> str:
 
 
 def _chat_provider() -> str:
-    from agents.providers import llm_client, provider_settings
-    from agents.providers.experts import ExpertBrief, ExpertTask, Source, ask_expert
+    from llm.providers import llm_client, provider_settings
+    from panels.orchestration.experts import ExpertBrief, ExpertTask, Source, ask_expert
 
     config = provider_settings()
     task = ExpertTask(
@@ -96,7 +96,7 @@ def _chat_provider() -> str:
 def _embedder() -> str:
     import numpy as np
 
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
 
     embedder = get_embedder()
     vectors = embedder.embed(["adverse event reporting", "pharmacovigilance case processing", "pricing"])
@@ -116,7 +116,7 @@ def _retrieval() -> str:
     from django.db import transaction
     from django_tenants.utils import schema_context
 
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from rag.models import Chunk, Document
     from rag.retrieval import search
     from tenants.models import Tenant

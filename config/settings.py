@@ -63,6 +63,7 @@ DJANGO_SHARED_PARTS = [
 
 SHARED_APPS = [
     "django_tenants",
+    "config",
     "tenants",
     "agents",
     *DJANGO_SHARED_PARTS,
@@ -76,6 +77,7 @@ SHARED_APPS = [
 TENANT_APPS = [
     *DJANGO_SHARED_PARTS,
     "rest_framework.authtoken",
+    "llm",
     "agents.tenant",
     "rag",
     "panels",
@@ -176,7 +178,7 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 
-# --- LLM providers and embeddings (agents/providers/) --------------------------------
+# --- LLM providers and embeddings (llm/) --------------------------------
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="offline")
 LLM_MODEL = env.str("LLM_MODEL", default="")
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")

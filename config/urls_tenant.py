@@ -10,9 +10,9 @@ from tenants import views as tenant_views
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
     path("", include("tenants.api.urls")),
+    path("", include("panels.api.urls")),  # before agents: its agents/recommend/ precedes agents/<slug>/
     path("", include("agents.api.urls")),
     path("", include("rag.api.urls")),
-    path("", include("panels.api.urls")),
 ]
 
 urlpatterns = [

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 
+from agents.ranking import RankedAgent, rank_agents
 from config.errors import NotFound
 from panels.models import Contribution, Panel, PanelEvent, Round
+from panels.types import panel_type_get
 
 
 def panel_list(*, user, status: str | None = None, panel_type: str | None = None) -> QuerySet[Panel]:
@@ -38,3 +40,10 @@ def panel_detail(*, user, panel_id: int) -> Panel:
 
 def panel_events(*, panel: Panel, after: int = 0, limit: int = 500) -> list[PanelEvent]:
     return list(PanelEvent.objects.filter(panel=panel, id__gt=after).order_by("id")[:limit])
+
+
+def experts_recommend(*, question: str, k: int, panel_type: str | None = None,
+                      domains: list[str] | None = None) -> list[RankedAgent]:
+    """Experts ranked for a question, with the debate roles of the panel type (if given)."""
+    role_plan = panel_type_get(panel_type).role_plan if panel_type else None
+    return rank_agents(question=question, k=k, role_plan=role_plan, domains=domains)

@@ -237,3 +237,17 @@ def human_input_deadline() -> datetime:
     return timezone.now() + timedelta(hours=HUMAN_INPUT_HOURS)
 
 
+def panel_await_human_input(*, panel: Panel) -> None:
+    """Pause a hybrid panel for human experts until the deadline; a task closes the
+    window at the deadline if nobody has answered."""
+    deadline = human_input_deadline()
+    with transaction.atomic():
+        panel.input_deadline = deadline
+        panel.save_versioned("input_deadline")
+        panel.transition(Status.AWAITING_INPUT)
+        panel_event(panel, "status", status="awaiting_input", deadline=deadline.isoformat())
+        from panels.tasks import panel_input_deadline_task
+
+        transaction.on_commit(lambda: panel_input_deadline_task.apply_async((panel.pk,), eta=deadline))
+
+

@@ -7,7 +7,7 @@ from django.db import models
 from django_tenants.files.storage import TenantFileSystemStorage
 from pgvector.django import HnswIndex, VectorField
 
-from agents.providers.embeddings.base import DIMENSIONS
+from llm.embeddings.base import DIMENSIONS
 
 
 def document_path(document, filename: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.db import connection, transaction
 
-from agents.providers.embeddings import get_embedder, vector_literal
+from llm.embeddings import get_embedder, vector_literal
 from rag.models import SearchRecord
 
 RRF_K = 60

@@ -11,7 +11,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from agents.providers.embeddings import get_embedder
+from llm.embeddings import get_embedder
 from config.errors import Conflict, DomainError, LimitExceeded, NotFound
 from rag.chunking import chunk_text
 from rag.extraction import ExtractionError, extract_text, file_type

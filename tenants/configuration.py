@@ -14,6 +14,8 @@ from config.errors import DomainError
 
 PANEL_TYPE_NAMES = ("structured", "open", "socratic", "adversarial", "delphi", "hybrid")
 TIERS = ("starter", "professional", "enterprise")
+# The chat providers in llm/providers.py (equal by test; tenants does not import llm).
+LLM_PROVIDER_NAMES = ("offline", "openai", "anthropic")
 
 
 class ConfigurationError(DomainError):
@@ -71,6 +73,13 @@ class PanelDefaults:
     panel_type: str = "structured"
     rounds: int = 2
     consensus_threshold: float = 0.70
+
+
+def mask_secret(secret: str) -> str:
+    """Never show a key back in full: `sk-…9f2c`."""
+    if not secret:
+        return ""
+    return f"{secret[:3]}…{secret[-4:]}" if len(secret) > 10 else "…" + secret[-2:]
 
 
 @dataclass(frozen=True)
@@ -204,16 +213,14 @@ def validate_panel_defaults(data: dict) -> dict:
 
 
 def validate_llm(data: dict) -> dict:
-    from agents.providers import CHAT_PROVIDERS
-
     _require_mapping("llm", data)
     _unknown("llm", data, LLMOverride)
     for key, value in data.items():
         if not isinstance(value, str):
             raise ConfigurationError(f"llm.{key}", f"must be text, not {value!r}.")
-    if data.get("provider") and data["provider"] not in CHAT_PROVIDERS:
+    if data.get("provider") and data["provider"] not in LLM_PROVIDER_NAMES:
         raise ConfigurationError(
-            "llm.provider", f"{data['provider']!r} is not a provider; choose one of {', '.join(CHAT_PROVIDERS)}."
+            "llm.provider", f"{data['provider']!r} is not a provider; choose one of {', '.join(LLM_PROVIDER_NAMES)}."
         )
     if data.get("base_url") and not re.match(r"^https?://[^\s\"'<>]+$", data["base_url"]):
         raise ConfigurationError("llm.base_url", "must be an http(s) URL.")

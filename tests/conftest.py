@@ -19,6 +19,8 @@ from django_tenants.utils import schema_context
 from rest_framework.test import APIClient as DRFAPIClient
 from rest_framework.test import ForceAuthClientHandler
 
+from tests.fakes.llm_server import FakeLLMServer
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEST_TENANTS = {
     "alpha": {"name": "Alpha Pharma", "tier": "professional"},
@@ -246,3 +248,10 @@ def catalog(django_db_setup, django_db_blocker):
 
     with django_db_blocker.unblock():
         agents_load()
+
+
+@pytest.fixture
+def llm_server():
+    """A local HTTP server on 127.0.0.1 that speaks the OpenAI and Anthropic protocols."""
+    with FakeLLMServer() as server:
+        yield server

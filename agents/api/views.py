@@ -3,15 +3,12 @@ from rest_framework.response import Response
 
 from agents.api.serializers import AgentDetailSerializer, AgentSerializer
 from agents.domains import DOMAINS
-from agents.ranking import DEFAULT_K, MAX_K, rank_agents
 from agents.selectors import agent_get, agent_list
 from agents.tenant.selectors import preferences_get
 from agents.tenant.services import preferences_set
 from config.api.pagination import PageNumberPagination
-from config.api.views import TenantAPIView
+from tenants.api.base import TenantAPIView
 from config.errors import Forbidden, NotFound
-from panels.types import panel_type_get
-from tenants.configuration import PANEL_TYPE_NAMES
 
 
 class AgentListView(TenantAPIView):
@@ -38,34 +35,6 @@ class AgentDetailView(TenantAPIView):
         if agent is None:
             raise NotFound(f"There is no agent {slug!r} in the catalog.")
         return Response(AgentDetailSerializer(agent).data)
-
-
-class AgentRecommendView(TenantAPIView):
-    """Ranked experts for a question, with scores and why."""
-
-    class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(min_length=3, max_length=5000)
-        k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=DEFAULT_K)
-        panel_type = serializers.ChoiceField(choices=PANEL_TYPE_NAMES, required=False)
-        domain = serializers.MultipleChoiceField(choices=list(DOMAINS), required=False)
-
-    def get(self, request):
-        params = self.InputSerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        data = params.validated_data
-        role_plan = panel_type_get(data["panel_type"]).role_plan if data.get("panel_type") else None
-        ranked = rank_agents(question=data["q"], k=data["k"], role_plan=role_plan,
-                             domains=sorted(data["domain"]) if data.get("domain") else None)
-        agents = AgentSerializer([item.agent for item in ranked], many=True).data  # fields built once
-        return Response({
-            "query": data["q"],
-            "panel_type": data.get("panel_type"),
-            "results": [
-                {"agent": agent, "score": item.score, "relevance": item.relevance, "role": item.role,
-                 "reasons": item.reasons}
-                for item, agent in zip(ranked, agents)
-            ],
-        })
 
 
 class AgentPreferencesView(TenantAPIView):

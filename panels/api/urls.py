@@ -3,6 +3,7 @@ from django.urls import path
 from panels.api import views
 
 urlpatterns = [
+    path("agents/recommend/", views.AgentRecommendView.as_view(), name="agent-recommend"),
     path("panels/", views.PanelListView.as_view(), name="panel-list"),
     path("panels/<int:panel_id>/", views.PanelDetailView.as_view(), name="panel-detail"),
     path("panels/<int:panel_id>/cancel/", views.PanelCancelView.as_view(), name="panel-cancel"),

@@ -8,16 +8,47 @@ from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
+from agents.api.serializers import AgentSerializer
+from agents.domains import DOMAINS
+from agents.ranking import DEFAULT_K, MAX_K
 from config.api.pagination import PageNumberPagination
-from config.api.views import TenantAPIView
+from tenants.api.base import TenantAPIView
 from panels.api.serializers import ContributionSerializer, PanelDetailSerializer, PanelSummarySerializer
 from panels.lifecycle import FINAL, Status
 from panels.reports import report_markdown, report_pdf
-from panels.selectors import panel_detail, panel_events, panel_get, panel_list
+from panels.selectors import experts_recommend, panel_detail, panel_events, panel_get, panel_list
 from panels.services import panel_cancel, panel_create, panel_human_input, panel_rate
 from panels.types import REGISTRY
 
 SSE_SECONDS = 120
+
+
+class AgentRecommendView(TenantAPIView):
+    """Ranked experts for a question, with scores and why (`agents/recommend/`; it lives with
+    panels because a panel type decides the debate roles)."""
+
+    class InputSerializer(serializers.Serializer):
+        q = serializers.CharField(min_length=3, max_length=5000)
+        k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=DEFAULT_K)
+        panel_type = serializers.ChoiceField(choices=list(REGISTRY), required=False)
+        domain = serializers.MultipleChoiceField(choices=list(DOMAINS), required=False)
+
+    def get(self, request):
+        params = self.InputSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        data = params.validated_data
+        ranked = experts_recommend(question=data["q"], k=data["k"], panel_type=data.get("panel_type"),
+                                   domains=sorted(data["domain"]) if data.get("domain") else None)
+        agents = AgentSerializer([item.agent for item in ranked], many=True).data  # fields built once
+        return Response({
+            "query": data["q"],
+            "panel_type": data.get("panel_type"),
+            "results": [
+                {"agent": agent, "score": item.score, "relevance": item.relevance, "role": item.role,
+                 "reasons": item.reasons}
+                for item, agent in zip(ranked, agents)
+            ],
+        })
 
 
 class PanelListView(TenantAPIView):

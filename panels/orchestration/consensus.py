@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from agents.providers.embeddings import get_embedder
+from llm.embeddings import get_embedder
 
 WEIGHTS = {"semantic": 0.4, "stance": 0.4, "estimate": 0.2}
 LEVELS = ((0.80, "high"), (0.50, "medium"), (0.0, "low"))

@@ -21,18 +21,19 @@ import numpy as np
 from django.db import connection, transaction
 from django.utils import timezone
 
-from agents.providers import llm_client
-from agents.providers.embeddings import EmbeddingMemo, embed_soon
-from agents.providers.client import CallRecord, TokenBudget
-from agents.providers.errors import ProviderError
-from agents.providers.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
-from agents.tenant.services import agent_usage_record, llm_calls_record
+from llm.providers import llm_client
+from llm.embeddings import EmbeddingMemo, embed_soon
+from llm.client import CallRecord, TokenBudget
+from llm.errors import ProviderError
+from panels.orchestration.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
+from agents.tenant.services import agent_usage_record
+from llm.services import llm_calls_record
 from panels.lifecycle import IllegalTransition, Status
 from panels.models import (ConcurrentUpdate, Consensus, Contribution, Panel, PanelEvent, PanelMember, Recommendation,
                            Round)
 from panels.orchestration.consensus import Position, compute_consensus, majority_stance, themes
 from panels.orchestration.synthesis import chair_synthesis, write_recommendation
-from panels.services import human_input_deadline, panel_event
+from panels.services import panel_await_human_input, panel_event
 from panels.types import panel_type_get
 from panels.types.base import RoundSpec
 from rag.models import SearchRecord
@@ -194,15 +195,7 @@ class PanelRunner:
         if panel.settings.get("human_input_closed") or Contribution.objects.filter(
                 panel=panel, kind=Contribution.Kind.HUMAN_INPUT).exists():
             return False
-        deadline = human_input_deadline()
-        with transaction.atomic():
-            panel.input_deadline = deadline
-            panel.save_versioned("input_deadline")
-            panel.transition(Status.AWAITING_INPUT)
-            panel_event(panel, "status", status="awaiting_input", deadline=deadline.isoformat())
-            from panels.tasks import panel_input_deadline_task
-
-            transaction.on_commit(lambda: panel_input_deadline_task.apply_async((panel.pk,), eta=deadline))
+        panel_await_human_input(panel=panel)
         return True
 
     # --- rounds ----------------------------------------------------------------------

@@ -4,7 +4,7 @@ verified citations."""
 
 from __future__ import annotations
 
-from agents.providers.experts import ExpertBrief, ExpertTask, PeerView, ask_expert
+from panels.orchestration.experts import ExpertBrief, ExpertTask, PeerView, ask_expert
 from rag.models import Chunk
 from rag.retrieval import chunk_id_from_citation
 

@@ -1,4 +1,6 @@
-"""The panel types. A seventh type is one new module and one line here."""
+"""The panel types. A seventh type is one new module and one line here, plus its name in
+tenants.configuration.PANEL_TYPE_NAMES, where a tenant's plan enables it (tenants cannot
+import panels; a test keeps the two equal)."""
 
 from config.errors import DomainError
 from panels.types.adversarial import ADVERSARIAL

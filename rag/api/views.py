@@ -3,7 +3,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from config.api.pagination import PageNumberPagination
-from config.api.views import TenantAPIView
+from tenants.api.base import TenantAPIView
 from config.errors import NotFound
 from rag.models import Document
 from rag.retrieval import search

@@ -4,8 +4,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agents.providers import mask_secret
-from config.api.views import TenantActive, TenantAPIView
+from tenants.configuration import mask_secret
+from tenants.api.base import TenantActive, TenantAPIView
 from config.errors import DomainError
 from tenants.configuration import TenantConfiguration
 

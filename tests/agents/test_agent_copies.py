@@ -6,7 +6,7 @@ from django_tenants.utils import schema_context
 
 from agents import copies
 from agents.models import Agent
-from agents.providers.embeddings import get_embedder
+from llm.embeddings import get_embedder
 from agents.ranking import rank_agents
 
 pytestmark = pytest.mark.django_db

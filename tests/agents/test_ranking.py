@@ -98,7 +98,7 @@ def test_adversarial_panels_get_a_moderator_and_both_sides(catalog, alpha):
 @pytest.mark.parametrize("options", [{}, {"domains": ["regulatory_affairs", "clinical_development"]},
                                      {"disabled": ["fda-510k-specialist"]}])
 def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(catalog, alpha, options):
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from agents.ranking import ranking_reads, score_catalog, score_nearest
 
     vector = get_embedder().embed([DEVICE_QUESTION])[0]
@@ -129,7 +129,7 @@ def test_a_catalog_within_the_pool_is_scored_as_the_nearest_pool_path_scores_it(
 
 
 def test_a_catalog_larger_than_the_pool_is_searched_by_nearest_agents_plus_those_usage_lifts(catalog, alpha):
-    from agents.providers.embeddings import get_embedder
+    from llm.embeddings import get_embedder
     from agents.ranking import ranking_reads, score_nearest
 
     with schema_context("alpha"):

@@ -4,7 +4,7 @@ the panel fails with a readable reason and keeps its transcript."""
 import pytest
 from django_tenants.utils import schema_context
 
-from agents.tenant.models import LLMCall
+from llm.models import LLMCall
 from panels.models import Contribution, PanelEvent
 from tenants.services import tenant_update_configuration
 from tests.fakes.llm_server import FakeLLMServer, Reply

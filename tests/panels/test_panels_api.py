@@ -3,7 +3,8 @@
 import pytest
 from django_tenants.utils import schema_context
 
-from agents.tenant.models import AgentUsage, LLMCall
+from agents.tenant.models import AgentUsage
+from llm.models import LLMCall
 from panels.models import Contribution, Panel
 from panels.services import panel_cancel
 from tests.conftest import api_client, make_token, make_user
