@@ -44,7 +44,7 @@ def highlight_words(text: str, words) -> str:
     terms = sorted({w for w in (words or []) if w and len(w) > 1}, key=len, reverse=True)
     if not terms:
         return escaped
-    pattern = re.compile(r"\b(" + "|".join(re.escape(escape(t)) for t in terms) + r")\b", re.IGNORECASE)
+    pattern = re.compile(r"(?<!\w)(" + "|".join(re.escape(escape(t)) for t in terms) + r")(?!\w)", re.IGNORECASE)
     return pattern.sub(r"<mark>\1</mark>", escaped)
 
 
