@@ -12,7 +12,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from llm.embeddings import get_embedder
-from config.errors import Conflict, DomainError, LimitExceeded, NotFound
+from config.errors import Conflict, DomainError, Forbidden, LimitExceeded, NotFound
 from rag.chunking import chunk_text
 from rag.extraction import ExtractionError, extract_text, file_type
 from rag.models import Chunk, Document
@@ -155,11 +155,21 @@ def _fail(document: Document, reason: str) -> Document:
     return document
 
 
-def document_delete(*, document_id: int) -> None:
+def document_deletable_by(*, document: Document, user) -> bool:
+    """Members delete what they uploaded; tenant admins (staff) delete anything."""
+    return bool(user.is_staff or (document.uploaded_by_id is not None and document.uploaded_by_id == user.pk))
+
+
+def document_delete(*, document_id: int, user=None) -> None:
+    """Delete a document, its chunks and its file. `user` is who asks (the API, the pages);
+    None is for callers that already act as a tenant admin (the tenant admin site)."""
     current_tenant()
     document = Document.objects.filter(pk=document_id).first()
     if document is None:
         raise NotFound(f"There is no document {document_id}.")
+    if user is not None and not document_deletable_by(document=document, user=user):
+        raise Forbidden(f"{document.title!r} was uploaded by someone else; only they or a tenant admin "
+                        "can delete it.", details={"document_id": document.id})
     stored = document.file.name
     with transaction.atomic():
         document.delete()  # its chunks go with it (CASCADE)

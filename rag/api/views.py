@@ -61,7 +61,7 @@ class DocumentDetailView(TenantAPIView):
         return Response(DocumentSerializer(document).data)
 
     def delete(self, request, document_id):
-        document_delete(document_id=document_id)
+        document_delete(document_id=document_id, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
