@@ -72,6 +72,7 @@ SHARED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
 ]
 
 TENANT_APPS = [
@@ -96,16 +97,18 @@ PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
 
 MIDDLEWARE = [
+    # Static files need no tenant: served before routing (so a suspended tenant's refusal page has its CSS).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "tenants.middleware.TenantRoutingMiddleware",
     "config.api.middleware.ApiErrorShapeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
 ]
 
 TEMPLATES = [
@@ -218,6 +221,18 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Host-only cookies (no Domain attribute): a session made on acme.<base> is never sent to
+# globex.<base>; and sessions live in the tenant's schema, so a copied one is unknown there.
+SESSION_COOKIE_DOMAIN = None
+CSRF_COOKIE_DOMAIN = None
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# Failed sign-ins (tenants/throttling.py): this many in the window lock a username, or an IP.
+LOGIN_FAILURES_PER_USER = env.int("LOGIN_FAILURES_PER_USER", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=20)
+LOGIN_FAILURE_WINDOW_S = env.int("LOGIN_FAILURE_WINDOW_S", default=900)
+# Branding logos (settings page): stored under MEDIA_ROOT/tenants/<schema>/branding/.
+BRANDING_LOGO_MAX_KB = env.int("BRANDING_LOGO_MAX_KB", default=512)
 
 # --- DRF -------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,6 +1,5 @@
 """URLs on a tenant's host (or the platform host with X-Tenant-ID)."""
 
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from config.admin_sites import tenant_site
@@ -17,8 +16,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", tenant_views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(template_name="registration/login.html"), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("", include("tenants.urls")),  # sign-in, password, settings
     path("admin/", tenant_site.urls),
     path("api/v1/", include(api_v1)),
 ]
+
+handler500 = "tenants.views.server_error"  # branded; 403 and 404 render templates/403.html, 404.html

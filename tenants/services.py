@@ -1,16 +1,31 @@
-"""Writes to the tenant registry: provisioning, status changes, cache clearing."""
+"""Writes to the tenant registry (provisioning, status, configuration, branding) and to a
+tenant's own users and API tokens. The settings pages and the API call these."""
 
 from __future__ import annotations
 
 import logging
 
+import hashlib
+import re
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django_tenants.files.storage import TenantFileSystemStorage
 from django_tenants.utils import schema_context
+from rest_framework.authtoken.models import Token
 
-from config.errors import Conflict, DomainError
+from config.errors import Conflict, DomainError, Forbidden
+from tenants.branding import logo_validate
+from tenants.configuration import (
+    ConfigurationError,
+    validate_branding,
+    validate_panel_defaults,
+)
 from tenants.models import Domain, Tenant
 from tenants.selectors import tenant_routing_forget
 
@@ -81,9 +96,53 @@ def tenant_create(
 def tenant_update_configuration(*, tenant: Tenant, **sections: dict) -> Tenant:
     for section, value in sections.items():
         setattr(tenant, section, value)
-    _validated(tenant).save()
+    # Only these columns: the instance may come from the routing cache (up to 30 s old).
+    _validated(tenant).save(update_fields=[*sections, "updated_at"])
     tenant_routing_forget(tenant)
     return tenant
+
+
+LOGO_NAME = re.compile(r"^logo-[0-9a-f]{16}\.(?:png|jpg|gif|webp)$")
+
+
+def branding_storage() -> TenantFileSystemStorage:
+    """The current tenant's files, under MEDIA_ROOT/tenants/<schema>/ (a new instance
+    each time: it reads MEDIA_ROOT when used)."""
+    return TenantFileSystemStorage()
+
+
+def tenant_branding_set(
+    *, tenant: Tenant, branding: dict, logo: UploadedFile | None = None, remove_logo: bool = False
+) -> Tenant:
+    """Replace the tenant's branding overrides; an uploaded logo is validated, stored under
+    MEDIA_ROOT/tenants/<schema>/branding/ and served at /branding/<name>."""
+    branding = validate_branding(dict(branding))
+    if remove_logo:
+        branding["logo_url"] = ""
+    elif logo is not None:
+        extension = logo_validate(logo)
+        digest = hashlib.sha256()
+        for chunk in logo.chunks():
+            digest.update(chunk)
+        name = f"logo-{digest.hexdigest()[:16]}.{extension}"
+        with schema_context(tenant.schema_name):
+            storage = branding_storage()
+            if not storage.exists(f"branding/{name}"):
+                logo.seek(0)
+                storage.save(f"branding/{name}", logo)
+        branding["logo_url"] = f"/branding/{name}"
+    return tenant_update_configuration(tenant=tenant, branding=branding)
+
+
+def tenant_panel_defaults_set(*, tenant: Tenant, panel_defaults: dict) -> Tenant:
+    panel_defaults = validate_panel_defaults(dict(panel_defaults))
+    enabled = tenant.configuration.features.enabled_panel_types
+    if panel_defaults.get("panel_type") and panel_defaults["panel_type"] not in enabled:
+        raise ConfigurationError(
+            "panel_defaults.panel_type",
+            f"{panel_defaults['panel_type']!r} is not in this tenant's plan; choose one of {', '.join(enabled)}.",
+        )
+    return tenant_update_configuration(tenant=tenant, panel_defaults=panel_defaults)
 
 
 def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "") -> Tenant:
@@ -131,3 +190,78 @@ def tenant_cache_clear(*, schema_name: str) -> int:
     if batch:
         deleted += client.delete(*batch)
     return deleted
+
+
+# --- A tenant's own users and tokens (run inside the tenant's schema: routing chose it) ---
+
+ROLES = ("admin", "member")
+
+
+class UserError(DomainError):
+    code = "invalid_user"
+
+
+def _role_check(role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"{role!r} is not a role; choose admin or member.", details={"field": "role"})
+
+
+def tenant_user_create(*, username: str, password: str, role: str = "member", email: str = ""):
+    """A new user of the current tenant; an admin may open Settings and manage users."""
+    _role_check(role)
+    username = username.strip()
+    try:
+        UnicodeUsernameValidator()(username)
+    except ValidationError as exc:
+        raise UserError(f"username: {' '.join(exc.messages)}", details={"field": "username"}) from exc
+    if not username or len(username) > 150:
+        raise UserError("username: give a name of 1 to 150 characters.", details={"field": "username"})
+    user_model = get_user_model()
+    if user_model.objects.filter(username__iexact=username).exists():
+        raise Conflict(f"username: {username!r} is already taken here; choose another.", details={"field": "username"})
+    candidate = user_model(username=username, email=email)
+    try:
+        validate_password(password, candidate)
+    except ValidationError as exc:
+        raise UserError(f"password: {' '.join(exc.messages)}", details={"field": "password"}) from exc
+    is_admin = role == "admin"
+    return user_model.objects.create_user(
+        username, email, password, is_staff=is_admin, is_superuser=is_admin
+    )
+
+
+def tenant_user_set_role(*, actor, user, role: str):
+    _role_check(role)
+    if user.pk == actor.pk and role != "admin":
+        raise Forbidden("You cannot remove your own admin role; ask another admin to do it.")
+    user.is_staff = user.is_superuser = role == "admin"
+    user.save(update_fields=["is_staff", "is_superuser"])
+    return user
+
+
+def tenant_user_deactivate(*, actor, user):
+    """The user can no longer sign in; their sessions and API token stop working."""
+    if user.pk == actor.pk:
+        raise Forbidden("You cannot deactivate yourself; ask another admin to do it.")
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    Token.objects.filter(user=user).delete()
+    return user
+
+
+def tenant_user_reactivate(*, user):
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    return user
+
+
+def token_create(*, user) -> str:
+    """A new API token for the user (replacing any previous one); the key is returned once."""
+    with transaction.atomic():
+        Token.objects.filter(user=user).delete()
+        return Token.objects.create(user=user).key
+
+
+def token_revoke(*, user) -> bool:
+    deleted, _ = Token.objects.filter(user=user).delete()
+    return bool(deleted)
