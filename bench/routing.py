@@ -1,18 +1,20 @@
-"""Cost of tenant routing: the same authenticated API view (`GET /api/v1/tenant/`)
-served over real HTTP (a WSGI server on 127.0.0.1, one thread like a sync worker) with host -> tenant
-resolution, and with the tenant fixed in advance (no resolution), request by request in turn.
-The routed side is the application `make run` serves (config/wsgi.py); the unrouted side
-is Django's plain handler without the routing middleware. Both run on the same server
-thread, so they share one database connection (one Postgres backend) and differ in
-routing only; with a server per variant, the two backends alone moved the ratio by
-+-0.05 from run to run.
+"""Cost of tenant routing: the same authenticated API view (`GET /api/v1/tenant/`) served
+over real HTTP (a WSGI server on 127.0.0.1, one thread like a sync worker), routed by host
+and with the tenant fixed in advance, request by request in turn.
+
+The routed side is the application `make run` serves (config/wsgi.py: Django's handler,
+the routing middleware reading the host -> tenant answer from the Redis cache). The
+unrouted side is Django's handler without the routing middleware, given a tenant loaded
+once. Both run on the same server thread, so they share one database connection and
+differ in routing only.
 
     python bench/routing.py [--requests 2000]
 
-Goal (issue 2): routed / unrouted median latency <= 1.10. Prints figures; asserts nothing.
+Goal (issue 12): routed / unrouted median latency <= 1.15. Prints figures; asserts nothing.
 """
 
 import argparse
+import copy
 import http.client
 import os
 import threading
@@ -29,14 +31,15 @@ class QuietHandler(WSGIRequestHandler):
 
 
 def fixed_tenant_middleware(tenant):
-    """Stands in for routing: the tenant is known in advance, set once per thread."""
+    """Stands in for routing: the tenant is known in advance. Each request gets its own
+    copy, without the LLM key, as routing hands it on (the key is read from the database
+    when the view asks for it: it is never cached), so the variants differ in routing only."""
     from django.db import connection
 
     def middleware(get_response):
         def handle(request):
-            if connection.tenant is not tenant:
-                connection.set_tenant(tenant)
-            request.tenant = tenant
+            request.tenant = copy.copy(tenant)
+            connection.set_tenant(request.tenant)
             request.urlconf = "config.urls_tenant"
             return get_response(request)
 
@@ -91,7 +94,10 @@ def main() -> None:
     from django.core.handlers.wsgi import WSGIHandler
     from django.test import override_settings
 
+    from tenants.models import Tenant
+
     tenant, _, token = _django.bench_tenant("bench_routing")
+    tenant = Tenant.objects.defer("llm_api_key").get(pk=tenant.pk)
 
     from config.wsgi import application as routed_app
     unrouted_middleware = [m for m in settings.MIDDLEWARE if m != "tenants.middleware.TenantRoutingMiddleware"]
@@ -114,7 +120,7 @@ def main() -> None:
     print(f"requests per variant:          {len(routed_times)}")
     print(f"routed   median / p95 (ms):    {routed_median * 1000:.2f} / {_django.percentile(routed_times, .95) * 1000:.2f}")
     print(f"unrouted median / p95 (ms):    {unrouted_median * 1000:.2f} / {_django.percentile(unrouted_times, .95) * 1000:.2f}")
-    print(f"routed / unrouted ratio:       {routed_median / unrouted_median:.3f}  (goal <= 1.10)")
+    print(f"routed / unrouted ratio:       {routed_median / unrouted_median:.3f}  (goal <= 1.15)")
     # What routing adds is mostly one Redis round trip (the host -> tenant cache); on a VM
     # that costs far more than on bare metal, so print it next to the ratio.
     from django.core.cache import caches

@@ -1,22 +1,9 @@
-"""The WSGI entry point (runserver, gunicorn): Django's handler, with routing's head start.
-
-A request's routing reads (host -> tenant) are sent to Redis as soon as the request
-arrives, so their round trip overlaps Django building the request (tenants/middleware.py).
-"""
+"""The WSGI entry point (runserver, gunicorn): Django's own handler."""
 
 import os
 
-import django
-from django.core.handlers.wsgi import WSGIHandler
+from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django.setup(set_prefix=False)
 
-from tenants.middleware import RoutingPrefetch  # noqa: E402 (needs the app registry)
-
-
-class AskPanelWSGIHandler(RoutingPrefetch, WSGIHandler):
-    pass
-
-
-application = AskPanelWSGIHandler()
+application = get_wsgi_application()

@@ -4,9 +4,7 @@ Refusals: unknown tenant -> 404, malformed header -> 400, header naming another 
 than the host -> 403, suspended/inactive tenant -> 403 naming the reason. API paths get
 the JSON error shape, pages get an HTML page. Health answers on any host.
 
-Two halves: `RoutingPrefetch` (on the handler) sends the request's routing reads to Redis
-as soon as the request arrives; `TenantRoutingMiddleware` decides, taking the replies
-that are waiting, or reading for itself when nothing was sent (ASGI, a wrong guess).
+The host -> tenant answer is read through the routing cache (tenants/selectors.py).
 """
 
 from django.conf import settings
@@ -17,26 +15,11 @@ from django_tenants.middleware.main import TenantMainMiddleware
 
 from config.api.errors import error_response
 from tenants.models import SCHEMA_NAME, Tenant
-from tenants.selectors import ROUTING_PREFETCH, routing_prefetch, tenant_for_hostname, tenant_for_schema
+from tenants.selectors import tenant_for_hostname, tenant_for_schema
 
 TENANT_HEADER = "X-Tenant-ID"
 TENANT_HEADER_META = "HTTP_X_TENANT_ID"  # read from META: request.headers copies every header
 HEALTH_PATH = "/api/v1/health/"
-
-
-class RoutingPrefetch:
-    """Handler mixin (config/wsgi.py; the tests' client): the round trip to Redis overlaps
-    Django building the request, instead of starting when the middleware asks."""
-
-    def __call__(self, environ, *args):
-        prefetched = routing_prefetch(environ)
-        if prefetched is None:
-            return super().__call__(environ, *args)
-        environ[ROUTING_PREFETCH] = prefetched
-        try:
-            return super().__call__(environ, *args)
-        finally:
-            prefetched.close()
 
 
 class TenantRoutingMiddleware(TenantMainMiddleware):
@@ -51,8 +34,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         except DisallowedHost:
             return self._refuse(request, 400, "bad_host", "This host name is not served here.")
 
-        prefetched = request.META.get(ROUTING_PREFETCH)  # reads the WSGI handler sent early
-        tenant = tenant_for_hostname(hostname, prefetched=prefetched)
+        tenant = tenant_for_hostname(hostname)
         if tenant is None:
             return self._refuse(request, 404, "tenant_not_found", f"No tenant is served at {hostname}.")
 
@@ -65,7 +47,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
                     f"The {TENANT_HEADER} header must be a tenant id (lowercase letters, digits, underscore).",
                 )
             if tenant.is_public:
-                tenant = tenant_for_schema(header, prefetched=prefetched)
+                tenant = tenant_for_schema(header)
                 if tenant is None:
                     return self._refuse(request, 404, "tenant_not_found", f"There is no tenant {header!r}.")
             elif header != tenant.schema_name:

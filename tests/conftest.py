@@ -3,7 +3,6 @@ REDIS_URL), a public tenant and two test tenants created once per session."""
 
 from __future__ import annotations
 
-import functools
 import os
 import subprocess
 import sys
@@ -16,8 +15,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django_tenants.utils import schema_context
-from rest_framework.test import APIClient as DRFAPIClient
-from rest_framework.test import ForceAuthClientHandler
+from rest_framework.test import APIClient
 
 from tests.fakes.llm_server import FakeLLMServer
 
@@ -118,32 +116,13 @@ def make_token(tenant, user) -> str:
         return Token.objects.create(user=user).key
 
 
-@functools.cache
-def _prefetching_handler_class():
-    from tenants.middleware import RoutingPrefetch  # needs the app registry
-
-    return type("PrefetchingClientHandler", (RoutingPrefetch, ForceAuthClientHandler), {})
-
-
-class APIClient(DRFAPIClient):
-    """DRF's test client, routed as the WSGI application routes (config/wsgi.py): the
-    routing reads are sent before the request is built."""
-
-    def __init__(self, enforce_csrf_checks=False, **defaults):
-        super().__init__(enforce_csrf_checks, **defaults)
-        self.handler = _prefetching_handler_class()(enforce_csrf_checks)
-
-
-def api_client(
-    tenant=None, *, token: str | None = None, host: str | None = None, prefetch: bool = True, **headers
-) -> DRFAPIClient:
-    """An API client on a tenant's host (or any host), optionally with a token. With
-    prefetch=False, routing reads for itself, as under ASGI."""
+def api_client(tenant=None, *, token: str | None = None, host: str | None = None, **headers) -> APIClient:
+    """An API client on a tenant's host (or any host), optionally with a token."""
     host = host or (tenant_domain(tenant.schema_name) if tenant is not None else settings.BASE_DOMAIN)
     defaults = {"HTTP_HOST": host, **headers}
     if token:
         defaults["HTTP_AUTHORIZATION"] = f"Token {token}"
-    return (APIClient if prefetch else DRFAPIClient)(**defaults)
+    return APIClient(**defaults)
 
 
 @pytest.fixture
