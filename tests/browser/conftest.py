@@ -165,22 +165,41 @@ def web_server(committed):
 
 class GatedLLMServer(FakeLLMServer):
     """The fake endpoint, with a gate: while held, chat answers wait (up to a minute)
-    until the test releases them, so a page is known to be watching before they land."""
+    until the test lets some through (`allow(n)`) or opens it (`release()`), so a page is
+    known to be watching before they land."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self._open = threading.Event()
-        self._open.set()
+        self._gate = threading.Condition()
+        self._allowance: int | None = None  # None: open
 
     def hold(self) -> None:
-        self._open.clear()
+        with self._gate:
+            self._allowance = 0
+
+    def allow(self, answers: int) -> None:
+        with self._gate:
+            self._allowance = (self._allowance or 0) + answers
+            self._gate.notify_all()
 
     def release(self) -> None:
-        self._open.set()
+        with self._gate:
+            self._allowance = None
+            self._gate.notify_all()
+
+    def reset(self) -> None:
+        """Open, with no scripted replies left over."""
+        self.release()
+        with self._lock:
+            for replies in self._scripts.values():
+                replies.clear()
 
     def _next(self, route: str) -> Reply:
         if route in ("chat", "messages"):
-            self._open.wait(60)
+            with self._gate:
+                self._gate.wait_for(lambda: self._allowance is None or self._allowance > 0, timeout=60)
+                if self._allowance:
+                    self._allowance -= 1
         return super()._next(route)
 
 
@@ -188,15 +207,15 @@ class GatedLLMServer(FakeLLMServer):
 def llm():
     with GatedLLMServer() as server:
         yield server
-    server.release()
+        server.release()
 
 
 @pytest.fixture(autouse=True)
-def _llm_gate_open(request):
-    """A test that held the gate and failed must not leave the next one waiting."""
+def _llm_reset(request):
+    """A test that held the gate or scripted replies and failed leaves nothing behind."""
     yield
     if "llm" in request.fixturenames:
-        request.getfixturevalue("llm").release()
+        request.getfixturevalue("llm").reset()
 
 
 # --- the tenants ----------------------------------------------------------------------
