@@ -3,10 +3,15 @@ dissent, transcript and citations."""
 
 from __future__ import annotations
 
+import io
+import re
 import unicodedata
 
+from panels.charts import Palette, report_charts
 from panels.models import Panel
+from panels.selectors import panel_report_data
 from panels.types import panel_type_get
+from tenants.context import current_tenant
 
 
 def report_markdown(panel: Panel) -> str:
@@ -81,30 +86,70 @@ def _latin1(text: str) -> str:
     return text.encode("latin-1", "replace").decode("latin-1")
 
 
+CHART_HEADINGS = {"stances": "Stances per round", "delphi": "Estimates per round"}
+MM_PER_PX = 0.3  # a chart's SVG pixels on the page (the gauge, 260 px, is 78 mm wide)
+PAGE_WIDTH_MM = 190
+
+
 def report_pdf(panel: Panel) -> bytes:
+    """The Markdown report laid out in a PDF, with the report's charts (the same SVGs as the
+    page, in the tenant's colours): gauge and matrix under Consensus, stances and estimates
+    before the transcript."""
     from fpdf import FPDF
 
+    branding = current_tenant().configuration.branding
+    charts = report_charts(panel_report_data(panel=panel), text=_latin1,
+                           palette=Palette(primary=branding.primary_color, accent=branding.accent_color))
     pdf = FPDF()
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     for line in report_markdown(panel).splitlines():
         text = _latin1(line.replace("**", ""))
+        if line.startswith("## Transcript"):
+            for name in ("stances", "delphi"):
+                if name in charts:
+                    _chart(pdf, charts[name], heading=CHART_HEADINGS[name])
         if line.startswith("# "):
             pdf.set_font("Helvetica", "B", 15)
             pdf.multi_cell(0, 8, text[2:], new_x="LMARGIN", new_y="NEXT")
         elif line.startswith("## "):
-            pdf.ln(2)
-            pdf.set_font("Helvetica", "B", 13)
-            pdf.multi_cell(0, 7, text[3:], new_x="LMARGIN", new_y="NEXT")
+            _heading(pdf, text[3:])
+            if line.startswith("## Consensus"):
+                for name in ("gauge", "matrix"):
+                    if name in charts:
+                        _chart(pdf, charts[name])
         elif line.startswith("### "):
             pdf.set_font("Helvetica", "B", 11)
             pdf.multi_cell(0, 6, text[4:], new_x="LMARGIN", new_y="NEXT")
         elif line.startswith("|"):
-            pdf.set_font("Courier", size=7)
-            pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
+            if "matrix" not in charts:  # the table is the matrix chart's data
+                pdf.set_font("Courier", size=7)
+                pdf.multi_cell(0, 4, text, new_x="LMARGIN", new_y="NEXT")
         elif not line.strip():
             pdf.ln(2)
         else:
             pdf.set_font("Helvetica", size=9)
             pdf.multi_cell(0, 5, text, new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
+
+
+def _heading(pdf, text: str) -> None:
+    pdf.ln(2)
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _chart(pdf, svg: str, heading: str = "") -> None:
+    """Draw a chart (fpdf2 renders the SVG as vector paths) under its heading, both on a new
+    page if the chart would not fit."""
+    svg = re.sub(r"<title>.*?</title>", "", svg, count=1, flags=re.S)  # fpdf2 does not draw it, and warns
+    width_px = float(re.search(r'width="([\d.]+)"', svg).group(1))
+    height_px = float(re.search(r'height="([\d.]+)"', svg).group(1))
+    width = min(PAGE_WIDTH_MM, width_px * MM_PER_PX)
+    height = height_px * width / width_px
+    if pdf.get_y() + height + (12 if heading else 0) > pdf.page_break_trigger:
+        pdf.add_page()
+    if heading:
+        _heading(pdf, heading)
+    pdf.image(io.BytesIO(svg.encode()), x=pdf.l_margin, w=width)
+    pdf.ln(2)

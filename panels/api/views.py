@@ -171,7 +171,42 @@ class PanelEventsView(TenantAPIView):
                 time.sleep(0.5)
 
 
-class PanelExportMarkdownView(TenantAPIView):
+class FileRenderer(BaseRenderer):
+    """Lets DRF accept an export's own media type (`Accept: application/pdf`); the view
+    builds the file itself, and an error is answered in JSON (ExportView)."""
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class PdfRenderer(FileRenderer):
+    media_type = "application/pdf"
+    format = "pdf"
+
+
+class MarkdownRenderer(FileRenderer):
+    media_type = "text/markdown"
+    format = "md"
+
+
+class ExportView(TenantAPIView):
+    """A file download. JSON comes first so that `*/*` (and a browser's Accept) and every
+    error get the one JSON error shape; the file's own media type is accepted too."""
+
+    file_renderer: type[FileRenderer]
+
+    def get_renderers(self):
+        return [JSONRenderer(), self.file_renderer()]
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response):  # an error: one JSON shape, whatever was accepted
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class PanelExportMarkdownView(ExportView):
+    file_renderer = MarkdownRenderer
+
     def get(self, request, panel_id):
         panel = panel_detail(user=request.user, panel_id=panel_id)
         response = HttpResponse(report_markdown(panel), content_type="text/markdown; charset=utf-8")
@@ -179,7 +214,9 @@ class PanelExportMarkdownView(TenantAPIView):
         return response
 
 
-class PanelExportPdfView(TenantAPIView):
+class PanelExportPdfView(ExportView):
+    file_renderer = PdfRenderer
+
     def get(self, request, panel_id):
         panel = panel_detail(user=request.user, panel_id=panel_id)
         response = HttpResponse(report_pdf(panel), content_type="application/pdf")
