@@ -61,7 +61,7 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
             return self._refuse(
                 request, 403, f"tenant_{tenant.status}",
                 f"{tenant.configuration.branding.display_name} is {tenant.status}: {reason}",
-                details={"status": tenant.status, "reason": tenant.status_reason},
+                details={"status": tenant.status, "reason": tenant.status_reason}, branded_for=tenant,
             )
 
         tenant.domain_url = hostname
@@ -83,12 +83,13 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         set_urlconf(request.urlconf)
 
     @staticmethod
-    def _refuse(request, status: int, code: str, message: str, details: dict | None = None):
+    def _refuse(request, status: int, code: str, message: str, details: dict | None = None, branded_for=None):
         if request.path.startswith("/api/"):
             return error_response(code, message, status, details)
-        return render(
-            request, "tenants/refused.html", {"status": status, "code": code, "message": message}, status=status
-        )
+        context = {"status": status, "code": code, "message": message}
+        if branded_for is not None:  # a known tenant (suspended): its page keeps its look
+            context |= {"tenant": branded_for, "branding": branded_for.configuration.branding}
+        return render(request, "tenants/refused.html", context, status=status)
 
 
 __all__ = ["TenantRoutingMiddleware", "Tenant"]

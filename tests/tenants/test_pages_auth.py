@@ -145,14 +145,16 @@ def test_change_password(alpha):
 
 
 def test_suspended_tenant_shows_a_branded_403_with_the_reason(alpha):
-    from tenants.services import tenant_set_status
+    from tenants.services import tenant_set_status, tenant_update_configuration
 
+    tenant_update_configuration(tenant=alpha, branding={"display_name": "Alpha Pharma Labs", "primary_color": "#abcdef"})
     tenant_set_status(tenant=alpha, status="suspended", reason="The invoice of March is unpaid.")
     response = page_client(alpha).get("/accounts/login/")
     page = response.content.decode()
     assert response.status_code == 403
     assert "The invoice of March is unpaid." in page
-    assert "askpanel/app.css" in page
+    assert "--primary: #abcdef" in page and "<title>Not available · Alpha Pharma Labs</title>" in page
+    assert page_client(alpha).get("/static/askpanel/app.css").status_code == 200  # its stylesheet still loads
 
 
 def test_pages_are_only_on_tenant_hosts():
