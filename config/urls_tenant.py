@@ -4,7 +4,6 @@ from django.urls import include, path
 
 from config.admin_sites import tenant_site
 from config.api.views import HealthView
-from tenants import views as tenant_views
 
 api_v1 = [
     path("health/", HealthView.as_view(), name="health"),
@@ -15,10 +14,10 @@ api_v1 = [
 ]
 
 urlpatterns = [
-    path("", tenant_views.home, name="home"),
     path("", include("tenants.urls")),  # sign-in, password, settings
     path("admin/", tenant_site.urls),
     path("api/v1/", include(api_v1)),
+    path("", include("panels.urls")),  # the dashboard (home), ask, live panel, history
 ]
 
 handler500 = "tenants.views.server_error"  # branded; 403 and 404 render templates/403.html, 404.html

@@ -6,13 +6,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.utils import timezone
 
 from agents.ranking import RankedAgent, rank_agents
 from config.errors import NotFound
+from llm.base import estimate_tokens
 from panels.models import Consensus, Contribution, Panel, PanelEvent, Recommendation, Round
-from panels.types import panel_type_get
+from panels.types import REGISTRY, panel_type_get
+from rag.models import Document
 from rag.retrieval import chunk_id_from_citation
+from tenants.configuration import TIERS, TenantConfiguration
 
 
 def panel_list(*, user, status: str | None = None, panel_type: str | None = None) -> QuerySet[Panel]:
@@ -51,6 +55,174 @@ def experts_recommend(*, question: str, k: int, panel_type: str | None = None,
     """Experts ranked for a question, with the debate roles of the panel type (if given)."""
     role_plan = panel_type_get(panel_type).role_plan if panel_type else None
     return rank_agents(question=question, k=k, role_plan=role_plan, domains=domains)
+
+
+# --- pages: dashboard, ask, live panel, history ------------------------------------------
+
+def panel_history(*, user, status: str | None = None, panel_type: str | None = None, search: str | None = None,
+                  created_from=None, created_to=None) -> QuerySet[Panel]:
+    """panel_list with the history page's filters: words of the question, and a date range
+    (inclusive days)."""
+    panels = panel_list(user=user, status=status, panel_type=panel_type).select_related("consensus")
+    if search:
+        panels = panels.filter(query__icontains=search)
+    if created_from:
+        panels = panels.filter(created_at__date__gte=created_from)
+    if created_to:
+        panels = panels.filter(created_at__date__lte=created_to)
+    return panels
+
+
+def panels_recent(*, user, limit: int = 8) -> list[Panel]:
+    return list(panel_list(user=user).select_related("consensus")[:limit])
+
+
+@dataclass(frozen=True)
+class UsageBar:
+    label: str
+    used: float
+    limit: float
+    unit: str = ""
+
+    @property
+    def percent(self) -> int:
+        return min(100, round(100 * self.used / self.limit)) if self.limit else 0
+
+    @property
+    def near_limit(self) -> bool:
+        return self.percent >= NEAR_LIMIT_PERCENT
+
+
+NEAR_LIMIT_PERCENT = 80
+
+
+def month_start(now=None):
+    now = now or timezone.now()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+def usage_this_month(*, tenant) -> dict:
+    """The tenant's use of its plan this month, as bars against the limits (the panel count
+    is the one panel_create checks), plus the tokens its panels used this month."""
+    limits = tenant.configuration.limits
+    this_month = Panel.objects.filter(created_at__gte=month_start())
+    panels = this_month.aggregate(count=Count("id"), tokens=Sum("tokens_used"))
+    documents = Document.objects.aggregate(count=Count("id"), size=Sum("size"))
+    storage_mb = round((documents["size"] or 0) / (1024 * 1024), 1)
+    bars = [
+        UsageBar("Panels this month", panels["count"], limits.max_panels_per_month),
+        UsageBar("Documents", documents["count"], limits.max_documents),
+        UsageBar("Storage", storage_mb, limits.max_storage_mb, "MB"),
+    ]
+    return {"bars": bars, "near_limit": [bar for bar in bars if bar.near_limit],
+            "tokens_this_month": panels["tokens"] or 0, "document_count": documents["count"]}
+
+
+def panel_types_offered(*, tenant) -> list[dict]:
+    """Every panel type with what it does and whether the tenant's plan includes it (and
+    why not, naming the plans that do)."""
+    configuration = tenant.configuration
+    max_experts = configuration.limits.max_experts_per_panel
+    offered = []
+    for kind in REGISTRY.values():
+        enabled = configuration.features.panel_type_enabled(kind.name)
+        plans = [tier for tier in TIERS if TenantConfiguration.build(tier=tier).features.panel_type_enabled(kind.name)]
+        reason = "" if enabled else (
+            f"Not included in your plan ({configuration.tier}); "
+            + (f"available on {', '.join(plans)}." if plans else "ask your administrator.")
+        )
+        offered.append({"type": kind, "enabled": enabled, "reason": reason,
+                         "min_experts": kind.min_experts, "max_experts": min(kind.max_experts, max_experts)})
+    return offered
+
+
+# Planning figures for an expert's turn (tokens): the agent's system prompt and the answer
+# format, the sources it is given (runner.SOURCES_PER_EXPERT chunks of RAG_CHUNK_TOKENS),
+# a line per peer it reads, and a typical answer (at most experts.build_request's 900).
+TURN_PROMPT_TOKENS = 700
+SOURCES_PER_TURN = 4
+PEER_LINE_TOKENS = 60
+ANSWER_TOKENS = 500
+
+
+def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None = None,
+                   max_rounds: int | None = None) -> dict:
+    """Expected tokens (and cost, where the tenant's model has a price) of a panel before it
+    starts: the type's round plan, turn by turn, plus the chair's synthesis. A planning
+    figure, not a promise: answers vary in length."""
+    from django.conf import settings
+
+    from llm.client import price_of
+    from llm.providers import provider_settings
+
+    kind = panel_type_get(panel_type)
+    maximum = min(kind.max_experts, tenant.configuration.limits.max_experts_per_panel)
+    count = max(kind.min_experts, min(experts or kind.default_experts, maximum))
+    rounds = max(1, min(max_rounds or kind.default_rounds, kind.max_rounds))
+    moderators = len((kind.role_plan or {}).get("first", []))
+    question_tokens = estimate_tokens(query or "")
+    turn_input = TURN_PROMPT_TOKENS + question_tokens + SOURCES_PER_TURN * settings.RAG_CHUNK_TOKENS
+    input_tokens = output_tokens = turns = 0
+    for number, spec in enumerate(kind.plan(rounds), start=1):
+        if kind.role_plan:
+            speakers = ((count - moderators) if set(spec.speakers) - {"moderator"} else 0) \
+                + (moderators if "moderator" in spec.speakers else 0)
+        else:
+            speakers = count
+        peers = 0 if number == 1 and spec.parallel else count - 1
+        turns += speakers
+        input_tokens += speakers * (turn_input + peers * PEER_LINE_TOKENS)
+        output_tokens += speakers * ANSWER_TOKENS
+    # The chair's synthesis reads every final position.
+    input_tokens += TURN_PROMPT_TOKENS + question_tokens + count * PEER_LINE_TOKENS * 3
+    output_tokens += ANSWER_TOKENS
+    turns += 1
+    model = provider_settings(tenant).model
+    priced = model in settings.LLM_PRICES or model.split("/")[-1] in settings.LLM_PRICES
+    tokens = input_tokens + output_tokens
+    return {
+        "panel_type": kind.name, "experts": count, "rounds": rounds, "calls": turns,
+        "input_tokens": input_tokens, "output_tokens": output_tokens, "tokens": tokens,
+        "token_limit": tenant.configuration.limits.max_tokens_per_panel,
+        "over_limit": tokens > tenant.configuration.limits.max_tokens_per_panel,
+        "model": model, "cost": price_of(model, input_tokens, output_tokens) if priced else None,
+    }
+
+
+def panel_progress(*, panel: Panel) -> dict:
+    """Where a panel is: round n of N, and how many of this round's speakers answered."""
+    total = panel.max_rounds
+    current = panel.current_round
+    if not current:
+        return {"round": 0, "of": total, "answered": 0, "expected": 0, "percent": 0}
+    kind = panel_type_get(panel.panel_type)
+    plan = kind.plan(total)
+    spec = plan[min(current, len(plan)) - 1]
+    expected = panel.members.filter(agent__isnull=False, role__in=spec.speakers).count()
+    answered = Contribution.objects.filter(panel=panel, round__number=current).exclude(
+        kind=Contribution.Kind.HUMAN_INPUT).count()
+    done_rounds = current - 1 + (min(answered / expected, 1) if expected else 0)
+    percent = 100 if panel.status == "COMPLETED" else round(100 * done_rounds / total)
+    return {"round": current, "of": total, "answered": answered, "expected": expected, "percent": percent}
+
+
+def panel_last_event_seq(*, panel: Panel) -> int:
+    return PanelEvent.objects.filter(panel=panel).order_by("-id").values_list("id", flat=True).first() or 0
+
+
+def panel_contribution_get(*, user, panel_id: int, contribution_id: int) -> Contribution:
+    """One contribution of a panel the user may see (404 otherwise)."""
+    panel = panel_get(user=user, panel_id=panel_id)
+    contribution = (Contribution.objects.select_related("member", "member__agent", "round")
+                    .filter(panel=panel, pk=contribution_id).first())
+    if contribution is None:
+        raise NotFound(f"Panel {panel_id} has no contribution {contribution_id}.")
+    return contribution
+
+
+def documents_groundable() -> QuerySet[Document]:
+    """Documents a panel may be grounded on (ready ones)."""
+    return Document.objects.filter(status=Document.Status.READY).only("id", "title").order_by("title")
 
 
 # --- The report: what the report page and the PDF show beyond the panel's own fields ------
