@@ -3,14 +3,13 @@
 score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0.5)
 
 - relevance in [0, 1]: 0.75 x profile-embedding similarity + 0.25 x full-text rank
-  (ts_rank), each min-max scaled over the candidates: the whole catalog while it fits
-  in the pool of 200 (it does today), else the 200 agents nearest by embedding (HNSW
-  index) plus any the tenant's usage may lift. Measured on
-  agents/evaluation/ranking_questions.yaml (83 questions, precision@5): full-text alone
-  0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd (cover density) fused at 0.7/0.3
-  scored 0.407 but costs ~4.5 ms more per call over the catalog's long profiles; ts_rank
-  at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410 (weights chosen on this same set).
-  bench/agents.py prints the current figure.
+  (ts_rank), each min-max scaled over the candidates: the 200 agents nearest the
+  question by embedding (the whole catalog today) plus any the tenant's usage may lift.
+  Measured on agents/evaluation/ranking_questions.yaml (83 questions, precision@5):
+  full-text alone 0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd (cover density)
+  fused at 0.7/0.3 scored 0.407 but costs ~4.5 ms more per call over the catalog's long
+  profiles; ts_rank at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410 (weights chosen on this
+  same set). bench/agents.py prints the current figure.
 - The usage boost is capped at 0.5 so a much-used agent cannot outrank relevance itself.
 - Disabled agents are never returned; retired agents neither.
 - Picking a panel keeps domain diversity (at most 2 of one domain for up to 5 seats,
@@ -19,27 +18,26 @@ score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0
   dispositions: a balanced moderator, advocates for, skeptics against.
 Every result carries its score and the reasons for it.
 
-One call makes one round trip before the question's embedding is ready (the tenant's
-steering and, for a catalog within the pool, who is eligible with each one's full-text
-rank and row version), and none after it: similarities are computed from the process's
-copies of the agents (agents.copies), which are also the winners returned. A larger
-catalog takes one HNSW query after the embedding, and reads its winners' copies.
+Nothing is cached: every call reads the catalog and the tenant's steering afresh, so an
+edit, a retirement or a new embedding is in the very next ranking, and every caller gets
+Agent instances of its own.
 """
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 
-import numpy as np
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
+from django.db.models import F, Func, Q, TextField, Value
+from pgvector.django import CosineDistance
 
-from agents.copies import VERSION, AgentCopy, agent_copies
 from agents.domains import DOMAINS
 from agents.models import Agent
-from llm.embeddings import DIMENSIONS, embed_soon, vector_literal
-from agents.tenant.selectors import STEERING_SQL, Steering, Usage, steering_from_rows
+from agents.tenant.selectors import Steering, Usage, steering_get
+from llm.embeddings import embed_soon, vector_literal
 
 EMBEDDING_WEIGHT = 0.75
 TEXT_WEIGHT = 0.25
@@ -47,6 +45,7 @@ PREFERRED_BOOST = 1.2
 USAGE_BOOST_CAP = 0.5
 DEFAULT_K = 5
 MAX_K = 12
+POOL = 200
 
 ROLE_REASONS = {
     "moderator": "Moderates the debate (balanced disposition)",
@@ -54,64 +53,19 @@ ROLE_REASONS = {
     "con": "Argues against the proposal (skeptic disposition)",
 }
 
-QUESTION_TSQUERY_CTE = """question AS (
-    SELECT to_tsquery('english', coalesce(string_agg(quote_literal(lexeme) || ':*', ' | '), '')) AS query
-    FROM unnest(tsvector_to_array(to_tsvector('english', %(question)s))) AS lexeme
-)"""
-# The question's words as full-text search stems them: the winners' "Matches" reason.
-QUESTION_LEXEMES_SQL = "SELECT tsvector_to_array(to_tsvector('english', %(question)s));"
-
-# A catalog that fits in the candidate pool is scored whole. Who is eligible, each one's
-# row version (agents.copies) and full-text rank are read while the question is being
-# embedded; the similarities are then computed here from the copies' vectors.
-CATALOG_SQL = QUESTION_LEXEMES_SQL + """
-WITH """ + QUESTION_TSQUERY_CTE + """
-SELECT a.id, """ + VERSION + """, ts_rank(a.search_vector, question.query, 32)
-FROM agents_agent a CROSS JOIN question
-WHERE a.is_active AND a.embedding IS NOT NULL {filters}
-LIMIT %(limit)s
-"""
-
-# A larger catalog: the pool nearest the question (HNSW), plus the agents the tenant's
-# usage may lift. One round trip: the SET LOCALs and the queries travel as one
-# simple-query message, which PostgreSQL runs as one implicit transaction, so the
-# settings hold for this message only. (Needs client-side binding, Django's default.)
-NEAREST_SQL = """
-SET LOCAL hnsw.ef_search = {ef_search};
-SET LOCAL hnsw.iterative_scan = relaxed_order;
-""" + QUESTION_LEXEMES_SQL + """
-WITH nearest AS MATERIALIZED (
-    SELECT a.id, a.embedding <=> %(vector)s::vector AS distance
-    FROM agents_agent a
-    WHERE a.is_active AND a.embedding IS NOT NULL {filters}
-    ORDER BY distance
-    LIMIT %(pool)s
-), steered AS (
-    SELECT a.id, a.embedding <=> %(vector)s::vector AS distance
-    FROM agents_agent a
-    WHERE a.id = ANY(%(steered)s) AND a.id NOT IN (SELECT id FROM nearest)
-      AND a.is_active AND a.embedding IS NOT NULL {filters}
-), """ + QUESTION_TSQUERY_CTE + """
-SELECT a.id, """ + VERSION + """, a.slug, a.domain, a.disposition, a.incompatible_agents,
-       ts_rank(a.search_vector, question.query, 32), 1 - pool.distance
-FROM (SELECT * FROM nearest UNION ALL SELECT * FROM steered) AS pool
-JOIN agents_agent a ON a.id = pool.id
-CROSS JOIN question
-"""
-
 
 @dataclass
 class Candidate:
-    """An agent as ranking sees it before the winners are loaded in full."""
+    """An agent as scoring sees it (the winners are then read in full)."""
 
     id: int
-    version: str  # the row's version (agents.copies)
     slug: str
     domain: str
     disposition: str
     incompatible_agents: list
-    similarity: float
-    relevance: float
+    similarity: float  # cosine, to the question's embedding
+    text_rank: float  # ts_rank, for any of the question's words
+    relevance: float = 0.0
     score: float = 0.0
     role: str = "expert"
     reasons: list[str] = field(default_factory=list)
@@ -126,107 +80,71 @@ class RankedAgent:
     reasons: list[str] = field(default_factory=list)
 
 
-@dataclass
-class Catalog:
-    """Every eligible agent (its copy) with its full-text rank, and the question's lexemes."""
+def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = None,
+                domains: list[str] | None = None, diverse: bool = True) -> list[RankedAgent]:
+    """The best k agents for the question, for the active tenant, best first."""
+    k = max(1, min(int(k), MAX_K))
+    embedding = embed_soon([question])  # on a helper thread while the tenant's steering is read
+    steering = steering_get()
+    lexemes = question_lexemes(question)
+    scored = candidates(vector=embedding.result()[0], lexemes=lexemes, domains=domains,
+                        disabled=steering.disabled, steered=steering.usage.keys(), pool=max(POOL, 10 * k))
 
-    copies: list[AgentCopy]
-    text_rank: list[float]
-    question_lexemes: frozenset
-    vectors: np.ndarray = field(init=False)  # the copies' vectors, stacked while the question embeds
+    text = _scaled([candidate.text_rank for candidate in scored])
+    similarity = _scaled([candidate.similarity for candidate in scored])
+    for candidate, sim, txt in zip(scored, similarity, text):
+        candidate.relevance = EMBEDDING_WEIGHT * sim + TEXT_WEIGHT * txt
+        score = candidate.relevance * (PREFERRED_BOOST if candidate.slug in steering.preferred else 1)
+        candidate.score = round(score + _usage_boost(steering.usage.get(candidate.id)), 4)
+    scored.sort(key=lambda c: (-c.score, c.slug))
 
-    def __post_init__(self):
-        self.vectors = (np.stack([copy.vector for copy in self.copies]) if self.copies
-                        else np.zeros((0, DIMENSIONS)))
+    spread = diverse and not (bool(domains) and len(domains) == 1)
+    chosen = _pick_with_roles(scored, k, role_plan, spread) if role_plan else _pick_diverse(scored, k, spread)
+
+    # The winners in full, with the words of their profiles.
+    agents = (Agent.objects.defer("embedding", "search_vector")
+              .annotate(profile_lexemes=Func(F("search_vector"), function="tsvector_to_array",
+                                             output_field=ArrayField(TextField())))
+              .in_bulk([candidate.id for candidate in chosen]))
+    return [RankedAgent(agent=agents[candidate.id], score=candidate.score, relevance=round(candidate.relevance, 4),
+                        role=candidate.role,
+                        reasons=_score_reasons(candidate, steering, agents[candidate.id], lexemes) + candidate.reasons)
+            for candidate in chosen]
 
 
-@dataclass
-class Scored:
-    """The candidates with their relevance, and the question's lexemes."""
-
-    candidates: list[Candidate]
-    question_lexemes: frozenset
-
-
-def ranking_reads(*, question: str, domains: list[str] | None = None,
-                  pool: int = 200) -> tuple[Steering, Catalog | None]:
-    """What ranking reads before the question's embedding is known, in one round trip:
-    the tenant's steering, and every eligible agent with its full-text rank when there
-    are at most `pool` of them (then all are candidates, whatever the embedding says;
-    None for a larger catalog). The tenant's disabled agents are left out here."""
-    params = {"question": question, "limit": pool + 1}
+def question_lexemes(question: str) -> list[str]:
+    """The question's words as Postgres full-text search stems them (english)."""
     with connection.cursor() as cursor:
-        cursor.execute(STEERING_SQL + CATALOG_SQL.format(filters=_filters(domains, (), params)), params)
-        preferences, usage, [(lexemes,)], rows = _result_sets(cursor)
-    steering = steering_from_rows(preferences, usage)
-    if len(rows) > pool:
-        return steering, None
-    copies = agent_copies({agent_id: version for agent_id, version, _ in rows})
-    # (an agent deleted since its version was read simply drops out)
-    eligible = [(copies[agent_id], rank) for agent_id, _, rank in rows
-                if agent_id in copies and copies[agent_id].slug not in steering.disabled]
-    return steering, Catalog(copies=[copy for copy, _ in eligible], text_rank=[rank for _, rank in eligible],
-                             question_lexemes=frozenset(lexemes or ()))
+        cursor.execute("SELECT tsvector_to_array(to_tsvector('english', %s))", [question])
+        return cursor.fetchone()[0] or []
 
 
-def score_catalog(catalog: Catalog, *, vector) -> Scored:
-    """Relevance of every agent of the catalog, once the question's embedding `vector`
-    is known. Cosine similarity as pgvector computes it (in float64 here, so the last
-    digits may differ from pgvector's float32 sums)."""
-    vector = np.asarray(vector, dtype=np.float64)
-    norm = np.linalg.norm(vector)
-    similarity = (catalog.vectors @ (vector / norm) if norm else np.zeros(len(catalog.copies))).tolist()
-    rows = [(copy.id, copy.version, copy.slug, copy.domain, copy.disposition, copy.incompatible_agents, rank, sim)
-            for copy, rank, sim in zip(catalog.copies, catalog.text_rank, similarity)]
-    return Scored(_fused(rows), catalog.question_lexemes)
-
-
-def score_nearest(*, question: str, vector, domains: list[str] | None = None, exclude=frozenset(),
-                  pool: int = 200, steered=()) -> Scored:
-    """Relevance of the `pool` agents nearest the question's embedding `vector` plus the
-    `steered` ids (agents the tenant's usage may lift): full-text rank can only re-rank
-    what meaning already found."""
-    params = {"vector": vector_literal(vector), "question": question, "pool": pool, "steered": list(steered)}
-    filters = _filters(domains, exclude, params)
-    with connection.cursor() as cursor:
-        # HNSW returns at most ef_search rows; iterative scans keep filtered queries full.
-        cursor.execute(NEAREST_SQL.format(filters=filters, ef_search=max(40, int(pool))), params)
-        [(lexemes,)], rows = _result_sets(cursor)
-    # A cursor returns JSON as text (the ORM would parse it).
-    rows = [(*row[:5], json.loads(row[5]) if row[5] else [], *row[6:]) for row in rows]
-    return Scored(_fused(rows), frozenset(lexemes or ()))
-
-
-def _result_sets(cursor) -> list[list[tuple]]:
-    """The rows of each statement of a multi-statement query that returns rows."""
-    results = []
-    while True:
-        if cursor.description is not None:
-            results.append(cursor.fetchall())
-        if not cursor.nextset():
-            return results
-
-
-def _fused(rows: list[tuple]) -> list[Candidate]:
-    """Rows (id, version, slug, domain, disposition, incompatible_agents, text_rank,
-    similarity) -> candidates whose relevance fuses both, each min-max scaled over the rows."""
-    text = _scaled([row[6] for row in rows])
-    similarity = _scaled([row[7] for row in rows])
-    return [Candidate(id=row[0], version=row[1], slug=row[2], domain=row[3], disposition=row[4],
-                      incompatible_agents=row[5], similarity=float(row[7]),
-                      relevance=EMBEDDING_WEIGHT * sim + TEXT_WEIGHT * txt)
-            for row, sim, txt in zip(rows, similarity, text)]
-
-
-def _filters(domains, exclude, params: dict) -> str:
-    filters = ""
+def candidates(*, vector, lexemes: list[str], domains: list[str] | None = None, disabled=frozenset(),
+               steered=(), pool: int = POOL) -> list[Candidate]:
+    """The `pool` eligible agents nearest the question's embedding `vector`, plus the
+    `steered` ids (agents the tenant's usage may lift), each with its similarity and its
+    full-text rank for any of the question's `lexemes` (prefix match). One query; the
+    nearest are found by an exact scan (a few ms for 10,000 agents), so none is missed."""
+    eligible = Agent.objects.filter(is_active=True, embedding__isnull=False)
+    if disabled:
+        eligible = eligible.exclude(slug__in=disabled)
     if domains:
-        filters += " AND a.domain = ANY(%(domains)s)"
-        params["domains"] = list(domains)
-    if exclude:
-        filters += " AND NOT (a.slug = ANY(%(exclude)s))"
-        params["exclude"] = list(exclude)
-    return filters
+        eligible = eligible.filter(domain__in=domains)
+    vector = Value(vector_literal(vector))  # formatted once, for both uses below
+    eligible = eligible.annotate(similarity=Value(1.0) - CosineDistance("embedding", vector))
+    nearest = Q(pk__in=eligible.order_by("-similarity").values("pk")[:pool])
+    any_word = SearchQuery(" | ".join(_quoted(lexeme) + ":*" for lexeme in lexemes), search_type="raw",
+                           config="english")
+    rows = (eligible.filter(nearest | Q(pk__in=list(steered)) if steered else nearest)
+            .annotate(text_rank=SearchRank(F("search_vector"), any_word, normalization=32))
+            .order_by()
+            .values_list("id", "slug", "domain", "disposition", "incompatible_agents", "similarity", "text_rank"))
+    return [Candidate(*row) for row in rows]
+
+
+def _quoted(lexeme: str) -> str:
+    """A lexeme as one quoted term of a tsquery."""
+    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
 
 def _scaled(values: list[float]) -> list[float]:
@@ -237,55 +155,16 @@ def _scaled(values: list[float]) -> list[float]:
     return [(value - low) / (high - low) for value in values] if high > low else [0.0] * len(values)
 
 
-def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = None,
-                domains: list[str] | None = None, diverse: bool = True) -> list[RankedAgent]:
-    """The best k agents for the question, for the active tenant, best first."""
-    k = max(1, min(int(k), MAX_K))
-    embedding = embed_soon([question])  # while the database work that does not need it is done
-    pool = max(200, 10 * k)
-    steering, catalog = ranking_reads(question=question, domains=domains, pool=pool)
-    preferred, usage = steering.preferred, steering.usage
-    vector = embedding.result()[0]
-    scored = (score_catalog(catalog, vector=vector) if catalog is not None else
-              score_nearest(question=question, vector=vector, domains=domains, exclude=steering.disabled,
-                            pool=pool, steered=list(usage)))
-    candidates = scored.candidates
-    for candidate in candidates:
-        score = candidate.relevance
-        if candidate.slug in preferred:
-            score *= PREFERRED_BOOST
-        candidate.score = round(score + _usage_boost(usage.get(candidate.id)), 4)
-    candidates.sort(key=lambda c: (-c.score, c.slug))
-
-    plan = role_plan  # the panel type's roles (panels/types/), when it has any
-    spread = diverse and not (bool(domains) and len(domains) == 1)
-    chosen = _pick_with_roles(candidates, k, plan, spread) if plan else _pick_diverse(candidates, k, spread)
-
-    # The winners in full, from the process's copies (no query for a catalog within the
-    # pool: scoring it took copies of every candidate).
-    copies = agent_copies({candidate.id: candidate.version for candidate in chosen})
-    results = []
-    for candidate in chosen:
-        copy = copies.get(candidate.id)
-        if copy is None:  # deleted since it was scored
-            continue
-        candidate.reasons[:0] = _score_reasons(candidate, preferred, usage)  # before the picking's reasons
-        matched = sorted(copy.lexemes & scored.question_lexemes)
-        if matched:
-            candidate.reasons.insert(1, "Matches: " + ", ".join(matched[:6]))
-        results.append(RankedAgent(agent=copy.agent(), score=candidate.score,
-                                   relevance=round(candidate.relevance, 4), role=candidate.role,
-                                   reasons=candidate.reasons))
-    return results
-
-
-def _score_reasons(candidate: Candidate, preferred, usage) -> list[str]:
+def _score_reasons(candidate: Candidate, steering: Steering, agent: Agent, lexemes: list[str]) -> list[str]:
     """Why the candidate scored what it did (written for the winners only)."""
     reasons = [f"Profile matches the question (relevance {candidate.relevance:.2f}, "
                f"similarity {candidate.similarity:.2f})"]
-    if candidate.slug in preferred:
+    matched = sorted(set(agent.profile_lexemes or ()) & set(lexemes))
+    if matched:
+        reasons.append("Matches: " + ", ".join(matched[:6]))
+    if candidate.slug in steering.preferred:
         reasons.append(f"Preferred by your organisation for {DOMAINS[candidate.domain]} (x{PREFERRED_BOOST})")
-    stats = usage.get(candidate.id)
+    stats = steering.usage.get(candidate.id)
     if _usage_boost(stats):
         reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 "
                        f"(+{_usage_boost(stats):.2f})")
@@ -304,6 +183,7 @@ def _domain_cap(k: int) -> int:
 
 
 def _compatible(candidate: Candidate, chosen: list[Candidate]) -> bool:
+    """Neither lists the other as incompatible (whole slugs)."""
     return not any(candidate.slug in other.incompatible_agents or other.slug in candidate.incompatible_agents
                    for other in chosen)
 
@@ -321,7 +201,7 @@ def _pick_diverse(candidates: list[Candidate], k: int, diverse: bool) -> list[Ca
         if not _compatible(candidate, chosen):
             continue
         if diverse and domain not in per_domain and chosen:
-            candidate.reasons.append(f"Adds {DOMAINS[candidate.domain]} to the panel")
+            candidate.reasons.append(f"Adds {DOMAINS[domain]} to the panel")
         per_domain[domain] = per_domain.get(domain, 0) + 1
         chosen.append(candidate)
     if len(chosen) < k:  # not enough variety available: fill by score

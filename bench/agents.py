@@ -3,8 +3,9 @@
 
     python bench/agents.py [--synthetic 10000] [--repeat 3]
 
-Goals (issue 4): p95 <= 20 ms (real catalog), <= 100 ms (10,000 agents). Prints figures;
-asserts nothing. Uses its own data directory (.data/bench).
+Goals (issue 12): recommend endpoint p95 <= 25 ms (real catalog), <= 100 ms (10,000
+agents); precision@5 not lower than 0.410. Prints figures; asserts nothing. Uses its own
+data directory (.data/bench, or ASKPANEL_DATA_DIR).
 """
 
 import argparse
@@ -38,7 +39,7 @@ def add_synthetic_agents(count: int) -> None:
         cursor.execute("DELETE FROM agents_agent WHERE slug LIKE 'synthetic-%%'")
         cursor.execute("SELECT count(*) FROM agents_agent WHERE is_active")
         real = cursor.fetchone()[0]
-        copies = max(1, -(-count // real))
+        rounds = max(1, -(-count // real))
         cursor.execute(
             """
             INSERT INTO agents_agent (slug, name, title, domain, business_function, tier, disposition, capabilities,
@@ -54,7 +55,7 @@ def add_synthetic_agents(count: int) -> None:
             WHERE is_active AND slug NOT LIKE 'synthetic-%%'
             LIMIT %s
             """,
-            [copies, count - real],
+            [rounds, count - real],
         )
 
 

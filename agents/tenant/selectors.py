@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -28,18 +27,9 @@ class Steering:
     usage: dict[int, Usage]  # by agent id
 
 
-# Both reads as one message, so ranking can send them with its catalog read (one round
-# trip): the preferences' row (none if never set), then the usage rows.
-STEERING_SQL = (
-    f'SELECT preferred, disabled FROM "{AgentPreferences._meta.db_table}" ORDER BY id LIMIT 1;\n'
-    f'SELECT agent_id, use_count, avg_rating FROM "{AgentUsage._meta.db_table}";\n'
-)
-
-
-def steering_from_rows(preferences: list[tuple], usage: list[tuple]) -> Steering:
-    """The Steering that STEERING_SQL's two result sets describe (a cursor returns the
-    JSON columns as text)."""
-    row = AgentPreferences(preferred=json.loads(preferences[0][0]), disabled=json.loads(preferences[0][1])) \
-        if preferences else AgentPreferences()
-    return Steering(preferred=frozenset(row.preferred_slugs), disabled=frozenset(row.disabled),
+def steering_get() -> Steering:
+    """This tenant's steering of expert ranking: its preferences and its usage."""
+    preferences = preferences_get()
+    usage = AgentUsage.objects.values_list("agent_id", "use_count", "avg_rating")
+    return Steering(preferred=frozenset(preferences.preferred_slugs), disabled=frozenset(preferences.disabled),
                     usage={agent_id: Usage(use_count, avg_rating) for agent_id, use_count, avg_rating in usage})
