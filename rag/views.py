@@ -22,7 +22,7 @@ from rag.services import document_deletable_by, document_delete, document_upload
 
 DOCUMENTS_PER_PAGE = 50
 CHUNKS_PER_PAGE = 50
-SEARCH_RESULTS = 20
+SEARCH_RESULTS = 10
 FINAL = {Document.Status.READY, Document.Status.FAILED}
 
 

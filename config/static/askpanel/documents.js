@@ -9,6 +9,8 @@
   var input = document.getElementById("upload-files");
   var dropzone = document.getElementById("upload-dropzone");
   var results = document.getElementById("upload-results");
+  var chosen = document.getElementById("upload-chosen");
+  var hint = chosen.textContent;
   var uploadUrl = form.dataset.uploadUrl;
 
   function uploadOne(file, tags, row) {
@@ -68,6 +70,7 @@
     });
     chain.then(function () {
       input.value = "";
+      chosen.textContent = hint;
       document.body.dispatchEvent(new CustomEvent("documents-changed"));
     });
   }
@@ -76,6 +79,11 @@
     event.preventDefault();
     results.textContent = "";
     uploadAll(input.files);
+  });
+
+  input.addEventListener("change", function () {
+    var names = Array.prototype.map.call(input.files, function (file) { return file.name; });
+    chosen.textContent = names.length ? names.length + " chosen: " + names.join(", ") + " — press Upload" : hint;
   });
 
   ["dragenter", "dragover"].forEach(function (name) {
