@@ -18,6 +18,10 @@ urlpatterns = [
     path("admin/", tenant_site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("panels.urls")),  # the dashboard (home), ask, live panel, history
+    # Pages after the API: rag.api names two routes document-list/-detail too, and
+    # reverse() picks the last pattern of a name, so {% url %} gives the pages.
+    path("", include("rag.urls")),
+    path("", include("agents.urls")),
 ]
 
 handler500 = "tenants.views.server_error"  # branded; 403 and 404 render templates/403.html, 404.html
