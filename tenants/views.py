@@ -260,12 +260,7 @@ def server_error(request):
                                        content_type="text/plain")
 
 
-# --- Until the dashboard takes over `/` ------------------------------------------------
-
-
-def home(request):
-    """The tenant's branded home page (full frontends come later)."""
-    return render(request, "home.html", {"configuration": request.tenant.configuration})
+# --- The platform host's start page ---------------------------------------------------
 
 
 def platform_home(request):
