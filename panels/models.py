@@ -43,6 +43,10 @@ class Panel(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [  # the history and dashboard lists: a member's panels, or all, newest first
+            models.Index(fields=["owner", "-created_at", "-id"], name="panel_owner_recent"),
+            models.Index(fields=["-created_at", "-id"], name="panel_recent"),
+        ]
 
     def __str__(self):
         return f"Panel {self.pk} ({self.panel_type}, {self.status.lower()})"
