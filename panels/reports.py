@@ -87,8 +87,9 @@ def _latin1(text: str) -> str:
 
 
 CHART_HEADINGS = {"stances": "Stances per round", "delphi": "Estimates per round"}
-MM_PER_PX = 0.3  # a chart's SVG pixels on the page (the gauge, 260 px, is 78 mm wide)
+MM_PER_PX = 0.28  # a chart's SVG pixels on the page: the gauge (260 px) and a matrix of 5 fit side by side
 PAGE_WIDTH_MM = 190
+CHART_GAP_MM = 4
 
 
 def report_pdf(panel: Panel) -> bytes:
@@ -108,16 +109,14 @@ def report_pdf(panel: Panel) -> bytes:
         if line.startswith("## Transcript"):
             for name in ("stances", "delphi"):
                 if name in charts:
-                    _chart(pdf, charts[name], heading=CHART_HEADINGS[name])
+                    _charts(pdf, [charts[name]], heading=CHART_HEADINGS[name])
         if line.startswith("# "):
             pdf.set_font("Helvetica", "B", 15)
             pdf.multi_cell(0, 8, text[2:], new_x="LMARGIN", new_y="NEXT")
         elif line.startswith("## "):
             _heading(pdf, text[3:])
             if line.startswith("## Consensus"):
-                for name in ("gauge", "matrix"):
-                    if name in charts:
-                        _chart(pdf, charts[name])
+                _charts(pdf, [charts[name] for name in ("gauge", "matrix") if name in charts])
         elif line.startswith("### "):
             pdf.set_font("Helvetica", "B", 11)
             pdf.multi_cell(0, 6, text[4:], new_x="LMARGIN", new_y="NEXT")
@@ -139,17 +138,34 @@ def _heading(pdf, text: str) -> None:
     pdf.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _chart(pdf, svg: str, heading: str = "") -> None:
-    """Draw a chart (fpdf2 renders the SVG as vector paths) under its heading, both on a new
-    page if the chart would not fit."""
-    svg = re.sub(r"<title>.*?</title>", "", svg, count=1, flags=re.S)  # fpdf2 does not draw it, and warns
-    width_px = float(re.search(r'width="([\d.]+)"', svg).group(1))
-    height_px = float(re.search(r'height="([\d.]+)"', svg).group(1))
-    width = min(PAGE_WIDTH_MM, width_px * MM_PER_PX)
-    height = height_px * width / width_px
+def _charts(pdf, svgs: list[str], heading: str = "") -> None:
+    """Draw charts side by side when they fit across the page, else one under another (fpdf2
+    renders an SVG as vector paths); a chart that would not fit the page starts a new one,
+    with its heading."""
+    if not svgs:
+        return
+    sized = [(svg, *_size(svg)) for svg in svgs]
+    if len(sized) > 1 and sum(width for _, width, _ in sized) + CHART_GAP_MM * (len(sized) - 1) > PAGE_WIDTH_MM:
+        for svg in svgs:
+            _charts(pdf, [svg], heading)
+            heading = ""
+        return
+    height = max(height for _, _, height in sized)
     if pdf.get_y() + height + (12 if heading else 0) > pdf.page_break_trigger:
         pdf.add_page()
     if heading:
         _heading(pdf, heading)
-    pdf.image(io.BytesIO(svg.encode()), x=pdf.l_margin, w=width)
-    pdf.ln(2)
+    x, top = pdf.l_margin, pdf.get_y()
+    for svg, width, _ in sized:
+        svg = re.sub(r"<title>.*?</title>", "", svg, count=1, flags=re.S)  # fpdf2 does not draw it, and warns
+        pdf.image(io.BytesIO(svg.encode()), x=x, y=top, w=width)
+        x += width + CHART_GAP_MM
+    pdf.set_y(top + height + 2)
+
+
+def _size(svg: str) -> tuple[float, float]:
+    """A chart's width and height on the page, in mm."""
+    width_px = float(re.search(r'width="([\d.]+)"', svg).group(1))
+    height_px = float(re.search(r'height="([\d.]+)"', svg).group(1))
+    width = min(PAGE_WIDTH_MM, width_px * MM_PER_PX)
+    return width, height_px * width / width_px
