@@ -11,11 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods
 
 from agents.domains import DOMAINS
-from agents.models import Agent
 from agents.selectors import agent_get, agent_list
 from agents.tenant.models import AgentPreferences, AgentUsage
 from agents.tenant.selectors import preferences_get
-from agents.tenant.services import preferences_set
+from agents.tenant.services import preference_mark_set
 from config.errors import DomainError
 
 EXPERTS_PER_PAGE = 24
@@ -52,18 +51,6 @@ def expert_list_view(request):
     })
 
 
-def _with_mark(preferences: AgentPreferences, agent: Agent, mark: str) -> dict:
-    """The whole preferences with one expert's mark changed (preferences_set replaces all)."""
-    preferred = {domain: [slug for slug in slugs if slug != agent.slug]
-                 for domain, slugs in preferences.preferred.items()}
-    disabled = [slug for slug in preferences.disabled if slug != agent.slug]
-    if mark == "preferred":
-        preferred.setdefault(agent.domain, []).append(agent.slug)
-    elif mark == "disabled":
-        disabled.append(agent.slug)
-    return {"preferred": preferred, "disabled": disabled}
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def expert_detail_view(request, slug: str):
@@ -74,17 +61,11 @@ def expert_detail_view(request, slug: str):
     preferences = preferences_get()
     error, status = None, 200
     if request.method == "POST":
-        mark = request.POST.get("mark")
-        if not request.user.is_staff:
-            error, status = "Only a tenant admin can change the organisation's expert preferences.", 403
-        elif mark not in MARKS:
-            error, status = f"Choose one of: {', '.join(MARKS.values())}.", 400
-        else:
-            try:
-                preferences_set(**_with_mark(preferences, agent, mark))
-                return redirect("expert-detail", slug=agent.slug)
-            except DomainError as exc:
-                error, status = exc.message, exc.status_code
+        try:
+            preference_mark_set(user=request.user, agent=agent, mark=request.POST.get("mark", ""))
+            return redirect("expert-detail", slug=agent.slug)
+        except DomainError as exc:
+            error, status = exc.message, exc.status_code
     return render(request, "agents/expert_detail.html", {
         "agent": agent, "mark": _mark(preferences, agent.slug), "marks": MARKS, "error": error,
         "usage": AgentUsage.objects.filter(agent_id=agent.pk).first(),  # this tenant's schema

@@ -8,7 +8,7 @@ from django.utils import timezone
 from agents.domains import DOMAINS
 from agents.models import Agent
 from agents.tenant.models import AgentPreferences, AgentUsage
-from config.errors import DomainError
+from config.errors import DomainError, Forbidden
 from tenants.context import current_tenant
 
 
@@ -50,6 +50,32 @@ def preferences_set(*, preferred: dict, disabled: list) -> AgentPreferences:
         preferences.disabled = sorted(set(disabled))
         preferences.save()
     return preferences
+
+
+PREFERENCE_MARKS = ("preferred", "none", "disabled")
+
+
+def preference_mark_set(*, user, agent: Agent, mark: str) -> AgentPreferences:
+    """Set one expert's mark (preferred, none or disabled), keeping every other mark.
+
+    Tenant admins only. The row stays locked from read to write, so two admins marking
+    different experts at once both count; experts retired since they were marked drop out."""
+    if not user.is_staff:
+        raise Forbidden("Only a tenant admin can change the organisation's expert preferences.")
+    if mark not in PREFERENCE_MARKS:
+        raise InvalidPreferences(f"{mark!r} is not a mark. Choose one of: {', '.join(PREFERENCE_MARKS)}.")
+    with transaction.atomic():
+        preferences, _ = AgentPreferences.objects.select_for_update().get_or_create(pk=1)
+        named = set(preferences.disabled) | preferences.preferred_slugs
+        active = set(Agent.objects.filter(slug__in=named, is_active=True).values_list("slug", flat=True))
+        kept = active - {agent.slug}
+        preferred = {domain: [slug for slug in slugs if slug in kept] for domain, slugs in preferences.preferred.items()}
+        disabled = [slug for slug in preferences.disabled if slug in kept]
+        if mark == "preferred":
+            preferred.setdefault(agent.domain, []).append(agent.slug)
+        elif mark == "disabled":
+            disabled.append(agent.slug)
+        return preferences_set(preferred=preferred, disabled=disabled)
 
 
 def agent_usage_record(*, agents) -> None:
