@@ -18,8 +18,6 @@ urlpatterns = [
     path("admin/", tenant_site.urls),
     path("api/v1/", include(api_v1)),
     path("", include("panels.urls")),  # the dashboard (home), ask, live panel, history
-    # Pages after the API: rag.api names two routes document-list/-detail too, and
-    # reverse() picks the last pattern of a name, so {% url %} gives the pages.
     path("", include("rag.urls")),
     path("", include("agents.urls")),
 ]
