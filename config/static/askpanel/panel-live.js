@@ -75,7 +75,16 @@
       if (data.status === "awaiting_input" || status === "awaiting_input") refresh("panel-human", root.dataset.humanUrl);
       status = data.status;
     }
-    if (event.kind !== "speaking") refresh("panel-status", root.dataset.statusUrl);
+    if (event.kind !== "speaking") refreshStatusSoon();
+  }
+
+  var statusTimer = null;
+  function refreshStatusSoon() {  // a round's answers land together: one refresh for all
+    if (statusTimer) return;
+    statusTimer = setTimeout(function () {
+      statusTimer = null;
+      refresh("panel-status", root.dataset.statusUrl);
+    }, 300);
   }
 
   function finish() {
