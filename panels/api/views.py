@@ -129,7 +129,10 @@ class EventStreamRenderer(BaseRenderer):
 
 
 class PanelEventsView(TenantAPIView):
-    """Progress events: Server-Sent Events (Accept: text/event-stream), or JSON with ?after=<seq>."""
+    """Progress events: Server-Sent Events (Accept: text/event-stream), or JSON with ?after=<seq>.
+
+    A stream resumes after `?after=<seq>`, or after the `Last-Event-ID` header that an
+    EventSource sends by itself when it reconnects (the header wins: it is newer)."""
 
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
@@ -138,7 +141,10 @@ class PanelEventsView(TenantAPIView):
 
     def get(self, request, panel_id):
         panel = panel_get(user=request.user, panel_id=panel_id)
-        params = self.InputSerializer(data=request.query_params)
+        query = request.query_params.copy()
+        if request.headers.get("Last-Event-ID"):
+            query["after"] = request.headers["Last-Event-ID"]
+        params = self.InputSerializer(data=query)
         params.is_valid(raise_exception=True)
         after = params.validated_data["after"]
         if "text/event-stream" in request.headers.get("Accept", ""):
