@@ -66,6 +66,26 @@ def test_events_stream_as_server_sent_events(finished, alpha_api):
     assert "event: round_started" in stream and "event: end" in stream
 
 
+def test_a_reconnecting_event_source_resumes_after_its_last_event_id(finished, alpha_api):
+    url = f"/api/v1/panels/{finished.pk}/events/"
+    ids = [int(line[4:]) for line in b"".join(alpha_api.get(url, HTTP_ACCEPT="text/event-stream").streaming_content)
+           .decode().splitlines() if line.startswith("id: ")]
+    middle = ids[len(ids) // 2]
+
+    resumed = b"".join(alpha_api.get(url, HTTP_ACCEPT="text/event-stream", HTTP_LAST_EVENT_ID=str(middle))
+                       .streaming_content).decode()
+
+    resumed_ids = [int(line[4:]) for line in resumed.splitlines() if line.startswith("id: ")]
+    assert resumed_ids == [seq for seq in ids if seq > middle]
+    assert "event: end" in resumed
+
+
+def test_a_malformed_last_event_id_is_a_400(finished, alpha_api):
+    response = alpha_api.get(f"/api/v1/panels/{finished.pk}/events/", HTTP_LAST_EVENT_ID="soon")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"]
+
+
 def test_list_shows_own_panels_with_filters(finished, alpha, alpha_api):
     other = make_user(alpha, "someone-else")
     run_inline(alpha, other, panel_type="open")
