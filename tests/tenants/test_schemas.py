@@ -1,18 +1,22 @@
-"""Tenant schemas made by replaying the migrations' SQL are the schemas the migrations make,
-and migrate_schemas leaves alone only the schemas that have every migration."""
+"""Tenant schemas made by replaying the migrations' SQL are the schemas the migrations make;
+a tenant migration that replaying cannot reproduce makes creation migrate for real; and
+migrate_schemas leaves alone only the schemas that have every migration."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.db.models.signals import post_migrate
-from django_tenants.utils import schema_exists
+from django_tenants.utils import schema_context, schema_exists
 
 from tenants import schemas
 from tenants.models import Tenant
 from tenants.services import tenant_create
-from tests.conftest import make_user
+from tests.factories import make_user
 
 pytestmark = pytest.mark.django_db
+EXTRA_MIGRATIONS = "tests.tenants.schema_migrations."
 
 
 def schema_shape(schema_name: str) -> dict:
@@ -50,8 +54,10 @@ def migrate_for_real(schema_name: str) -> None:
 
 
 def test_a_replayed_schema_is_the_schema_the_migrations_make():
+    # today's tenant migrations are plain schema changes, so creation replays them
+    assert schemas.replay_refusal(MigrationLoader(None, ignore_no_migrations=True)) is None
+    schemas.tenant_schema_create("shape_replayed")  # first: recording may need to run (see record())
     migrate_for_real("shape_migrated")
-    schemas.tenant_schema_create("shape_replayed")
 
     migrated, replayed = schema_shape("shape_migrated"), schema_shape("shape_replayed")
 
@@ -60,6 +66,8 @@ def test_a_replayed_schema_is_the_schema_the_migrations_make():
     # pgvector columns keep their dimensions (django-tenants' clone function loses them)
     assert ("rag_chunk", "embedding", "vector(384)") in {column[:3] for column in replayed["columns"]}
     assert any("hnsw" in indexdef for _, indexdef in replayed["indexes"])
+    # the LLM call log moved to the llm app with its table renamed, in both
+    assert "llm_llmcall" in {column[0] for column in replayed["columns"]}
 
 
 def test_a_tenant_schema_is_usable_right_after_creation():
@@ -72,14 +80,54 @@ def test_a_tenant_schema_is_usable_right_after_creation():
     assert Tenant.objects.get(schema_name="fresh_co").domains.get().domain == "fresh-co.localhost"
 
 
-def test_a_new_migration_on_disk_makes_the_next_creation_record_again(monkeypatch):
-    stale = schemas.SchemaBlueprint(migrations=frozenset({("panels", "0000_gone")}), sql="SELECT 1 / 0")
-    monkeypatch.setattr(schemas, "_blueprint", stale)
+@pytest.fixture
+def migrated_schemas():
+    """Schemas Django's migrate really ran in (it always ends with post_migrate)."""
+    seen = []
 
-    schemas.tenant_schema_create("after_new_migration")
+    def record(sender, **kwargs):
+        seen.append(connection.schema_name)
 
-    assert schemas._blueprint is not stale
-    assert schemas.schema_migrations_current("after_new_migration")
+    post_migrate.connect(record, weak=False, dispatch_uid="test-schemas-record")
+    yield seen
+    post_migrate.disconnect(dispatch_uid="test-schemas-record")
+
+
+def test_a_tenant_migration_that_runs_python_is_migrated_for_real(settings, migrated_schemas):
+    settings.MIGRATION_MODULES = {"messages": EXTRA_MIGRATIONS + "runs_python"}
+    refusal = schemas.replay_refusal(MigrationLoader(None, ignore_no_migrations=True))
+
+    schemas.tenant_schema_create("by_python")
+
+    assert refusal == "messages.0001_name_a_group_after_the_schema runs Python"
+    assert "by_python" in migrated_schemas
+    with schema_context("by_python"):  # the migration ran in the new schema itself
+        assert list(Group.objects.values_list("name", flat=True)) == ["by_python"]
+    assert schemas.schema_migrations_current("by_python")
+
+
+def test_a_tenant_migration_whose_sql_touches_rows_is_migrated_for_real(settings, migrated_schemas):
+    settings.MIGRATION_MODULES = {"messages": EXTRA_MIGRATIONS + "sets_a_sequence"}
+    refusal = schemas.replay_refusal(MigrationLoader(None, ignore_no_migrations=True))
+
+    schemas.tenant_schema_create("by_sql")
+
+    assert refusal == "messages.0001_group_ids_start_at_501 runs SQL that reads or writes rows"
+    assert "by_sql" in migrated_schemas
+    with schema_context("by_sql"):  # a replay would have dropped the SELECT setval(...)
+        assert Group.objects.create(name="first").pk == 501
+
+
+def test_a_migration_added_on_disk_is_in_the_next_replayed_schema(settings, migrated_schemas):
+    settings.MIGRATION_MODULES = {"messages": EXTRA_MIGRATIONS + "adds_a_table"}
+
+    schemas.tenant_schema_create("after_note")
+
+    assert "after_note" not in migrated_schemas  # replayed, from a new recording
+    assert schemas.schema_migrations_current("after_note")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass('after_note.messages_note'), to_regclass('alpha.messages_note')")
+        assert cursor.fetchone() == ("after_note.messages_note", None)  # alpha was made before it existed
 
 
 def test_a_failed_replay_leaves_no_schema_behind():
@@ -104,25 +152,18 @@ def test_a_replay_that_records_too_few_migrations_is_refused():
     assert not schema_exists("too_few")
 
 
-def test_migrate_schemas_skips_current_schemas_and_migrates_stale_ones():
+def test_migrate_schemas_skips_current_schemas_and_migrates_stale_ones(migrated_schemas):
     tenant_create(name="Stale Co", schema_name="stale_co", domain="stale-co.localhost")
     call_command("migrate_schemas", schema_name="stale_co", app_label="authtoken", migration_name="0003",
                  interactive=False, verbosity=0)
     connection.set_schema_to_public()
     assert not schemas.schema_migrations_current("stale_co")
-    migrated = []  # schemas Django's migrate really ran in (it always ends with post_migrate)
+    migrated_schemas.clear()
 
-    def record(sender, **kwargs):
-        migrated.append(connection.schema_name)
+    call_command("migrate_schemas", interactive=False, verbosity=0)
+    connection.set_schema_to_public()
 
-    post_migrate.connect(record, weak=False, dispatch_uid="test-schemas-record")
-    try:
-        call_command("migrate_schemas", interactive=False, verbosity=0)
-    finally:
-        post_migrate.disconnect(dispatch_uid="test-schemas-record")
-        connection.set_schema_to_public()
-
-    assert "stale_co" in migrated
-    assert "alpha" not in migrated and "beta" not in migrated
+    assert "stale_co" in migrated_schemas
+    assert "alpha" not in migrated_schemas and "beta" not in migrated_schemas
     assert schemas.schema_migrations_current("stale_co")
     assert schemas.schema_migrations_current("alpha")
