@@ -18,9 +18,10 @@ score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0
   dispositions: a balanced moderator, advocates for, skeptics against.
 Every result carries its score and the reasons for it.
 
-Nothing is cached: every call reads the catalog and the tenant's steering afresh, so an
-edit, a retirement or a new embedding is in the very next ranking, and every caller gets
-Agent instances of its own.
+One call: while the question is embedded, the tenant's steering and the question's words
+are read; then one query scores the candidates, and one reads the winners in full.
+Nothing is cached, so an edit, a retirement or a new embedding is in the very next
+ranking, and every caller gets Agent instances of its own.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field
 
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Func, Q, TextField, Value
 from pgvector.django import CosineDistance
 
@@ -121,25 +122,29 @@ def question_lexemes(question: str) -> list[str]:
 
 def candidates(*, vector, lexemes: list[str], domains: list[str] | None = None, disabled=frozenset(),
                steered=(), pool: int = POOL) -> list[Candidate]:
-    """The `pool` eligible agents nearest the question's embedding `vector`, plus the
-    `steered` ids (agents the tenant's usage may lift), each with its similarity and its
-    full-text rank for any of the question's `lexemes` (prefix match). One query; the
-    nearest are found by an exact scan (a few ms for 10,000 agents), so none is missed."""
+    """The `pool` eligible agents nearest the question's embedding `vector` (the HNSW
+    index finds them), plus the `steered` ids (agents the tenant's usage may lift), each
+    with its similarity and its full-text rank for any of the question's `lexemes`
+    (prefix match): full-text rank only re-ranks what meaning found. One query."""
     eligible = Agent.objects.filter(is_active=True, embedding__isnull=False)
     if disabled:
         eligible = eligible.exclude(slug__in=disabled)
     if domains:
         eligible = eligible.filter(domain__in=domains)
-    vector = Value(vector_literal(vector))  # formatted once, for both uses below
-    eligible = eligible.annotate(similarity=Value(1.0) - CosineDistance("embedding", vector))
-    nearest = Q(pk__in=eligible.order_by("-similarity").values("pk")[:pool])
+    distance = CosineDistance("embedding", Value(vector_literal(vector)))
+    nearest = Q(pk__in=eligible.order_by(distance).values("pk")[:pool])
     any_word = SearchQuery(" | ".join(_quoted(lexeme) + ":*" for lexeme in lexemes), search_type="raw",
                            config="english")
     rows = (eligible.filter(nearest | Q(pk__in=list(steered)) if steered else nearest)
-            .annotate(text_rank=SearchRank(F("search_vector"), any_word, normalization=32))
+            .annotate(similarity=Value(1.0) - distance,
+                      text_rank=SearchRank(F("search_vector"), any_word, normalization=32))
             .order_by()
             .values_list("id", "slug", "domain", "disposition", "incompatible_agents", "similarity", "text_rank"))
-    return [Candidate(*row) for row in rows]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # An HNSW search returns at most hnsw.ef_search agents (40 by default), and fewer
+        # after the filters unless it may scan on; both settings last for this transaction.
+        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(pool)}; SET LOCAL hnsw.iterative_scan = relaxed_order")
+        return [Candidate(*row) for row in rows]
 
 
 def _quoted(lexeme: str) -> str:
