@@ -17,6 +17,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
+from tests.factories import make_user  # noqa: F401  (tests import it from here too)
 from tests.fakes.llm_server import FakeLLMServer
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -97,16 +98,6 @@ def beta(db):
     from tenants.models import Tenant
 
     return Tenant.objects.get(schema_name="beta")
-
-
-def make_user(tenant, username="user", password="secret-pass-1", is_admin=False):
-    from django.contrib.auth import get_user_model
-
-    with schema_context(tenant.schema_name):
-        user_model = get_user_model()
-        if is_admin:
-            return user_model.objects.create_superuser(username, f"{username}@example.com", password)
-        return user_model.objects.create_user(username, f"{username}@example.com", password)
 
 
 def make_token(tenant, user) -> str:

@@ -2,9 +2,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from panels.orchestration.runner import panel_run
-from panels.services import panel_create
+from tests.factories import QUESTION, make_document, make_panel  # noqa: F401  (QUESTION: tests import it from here)
 
-QUESTION = "Should we file a De Novo or a 510(k) for our AI-based ECG arrhythmia detection software?"
 DEVICE_NOTE = (b"# Device pathways\n\nWhen a novel device has no valid predicate but its risk is low to moderate, "
                b"the De Novo pathway lets FDA classify it into Class II with special controls.\n\n"
                b"## 510(k)\n\nA 510(k) needs a predicate device with the same intended use; different technological "
@@ -13,16 +12,12 @@ DEVICE_NOTE = (b"# Device pathways\n\nWhen a novel device has no valid predicate
 
 def run_inline(tenant, user, **options):
     """Create and run a panel in this process (what the worker does), in the tenant."""
-    options.setdefault("query", QUESTION)
-    options.setdefault("panel_type", "structured")
+    panel = make_panel(tenant, user, **options)
     with schema_context(tenant.schema_name):
-        panel = panel_create(user=user, enqueue=False, **options)
         return panel_run(panel_id=panel.pk)
 
 
 @pytest.fixture
 def grounded_alpha(alpha, catalog, media_root):
-    from tests.rag.conftest import ingest
-
-    ingest(alpha, "device-note.md", DEVICE_NOTE, title="Device pathways note")
+    make_document(alpha, "device-note.md", DEVICE_NOTE, title="Device pathways note")
     return alpha

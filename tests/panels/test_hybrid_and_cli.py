@@ -11,7 +11,7 @@ from django_tenants.utils import schema_context
 from panels.models import Panel
 from panels.orchestration.runner import panel_input_deadline
 from tenants.services import tenant_update_configuration
-from tests.conftest import make_user
+from tests.factories import make_user
 from tests.panels.conftest import run_inline
 
 pytestmark = pytest.mark.django_db

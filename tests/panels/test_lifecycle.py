@@ -8,7 +8,7 @@ from django_tenants.utils import schema_context
 from panels.lifecycle import FINAL, TRANSITIONS, IllegalTransition, Status, check_transition
 from panels.models import ConcurrentUpdate, MembersLocked, Panel
 from tenants.context import TenantMismatch
-from tests.conftest import make_user
+from tests.factories import make_user
 
 
 def test_every_status_has_a_row_and_final_states_go_nowhere():

@@ -6,8 +6,8 @@ from django_tenants.utils import schema_context
 
 from panels.models import Panel, PanelMember
 from tenants.services import tenant_update_configuration
-from tests.conftest import api_client, make_token, make_user
-from tests.panels.conftest import QUESTION
+from tests.conftest import api_client, make_token
+from tests.factories import QUESTION, make_user
 
 pytestmark = pytest.mark.django_db
 

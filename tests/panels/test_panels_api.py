@@ -6,8 +6,10 @@ from django_tenants.utils import schema_context
 from agents.tenant.models import AgentUsage
 from llm.models import LLMCall
 from panels.models import Contribution, Panel
+from panels.orchestration.experts import ask_expert
 from panels.services import panel_cancel
-from tests.conftest import api_client, make_token, make_user
+from tests.conftest import api_client, make_token
+from tests.factories import make_panel, make_user
 from tests.panels.conftest import run_inline
 
 pytestmark = pytest.mark.django_db
@@ -105,29 +107,23 @@ def test_cancel_a_running_panel_and_409_when_final(catalog, alpha, alpha_api, fi
     assert response.status_code == 200 and response.json()["status"] == "cancelled"
 
 
-def test_a_cancelled_panel_stops_between_calls(grounded_alpha, alpha_user):
+def test_a_cancelled_panel_stops_between_calls(grounded_alpha, alpha_user, monkeypatch):
     from panels.orchestration import runner
-    from panels.services import panel_create
 
+    panel = make_panel(grounded_alpha, alpha_user, query="Should we run a DCT for our phase 3?")
+    asked = []
+
+    def ask_then_cancel(client, task):  # the second expert's turn is where a user cancels
+        asked.append(task)
+        if len(asked) == 2:
+            panel_cancel(panel=Panel.objects.get(pk=panel.pk))
+        return ask_expert(client, task)
+
+    monkeypatch.setattr(runner, "ask_expert", ask_then_cancel)
     with schema_context("alpha"):
-        panel = panel_create(user=alpha_user, query="Should we run a DCT for our phase 3?", panel_type="structured",
-                             enqueue=False)
-        original = runner.PanelRunner._ask
-        calls = []
-
-        def ask_then_cancel(self, task, *rest):
-            calls.append(task)
-            if len(calls) == 2:
-                panel_cancel(panel=Panel.objects.get(pk=panel.pk))
-            return original(self, task, *rest)
-
-        runner.PanelRunner._ask = ask_then_cancel
-        try:
-            result = runner.panel_run(panel_id=panel.pk)
-        finally:
-            runner.PanelRunner._ask = original
+        result = runner.panel_run(panel_id=panel.pk)
         assert result.status == "CANCELLED"
-        assert len(calls) == 2  # structured round 1 is sequential: the third expert was never asked
+        assert len(asked) == 2  # structured round 1 is sequential: the third expert was never asked
         assert Contribution.objects.filter(panel=panel).count() == 2  # what was said is kept
 
 

@@ -11,9 +11,10 @@ from django_tenants.utils import schema_context
 
 from panels.lifecycle import FINAL
 from panels.models import Contribution, Panel, Round
-from tests.conftest import WorkerProcess, api_client, make_token, make_user
+from tests.conftest import WorkerProcess, api_client, make_token
+from tests.factories import QUESTION, make_document, make_tenant, make_user
 from tests.fakes.llm_server import FakeLLMServer
-from tests.panels.conftest import DEVICE_NOTE, QUESTION
+from tests.panels.conftest import DEVICE_NOTE
 
 pytestmark = pytest.mark.slow
 
@@ -22,16 +23,14 @@ pytestmark = pytest.mark.slow
 def e2e(django_db_setup, django_db_blocker, catalog, tmp_path_factory):
     """A committed tenant of its own (enterprise: every panel type) with one document."""
     from rag.models import Document
-    from tenants.services import tenant_create
     from tests.conftest import media_root_at
-    from tests.rag.conftest import ingest
 
     with media_root_at(tmp_path_factory.mktemp("e2e-media")), django_db_blocker.unblock():
-        tenant = tenant_create(name="Panels E2E", schema_name="panelse2e", domain="panelse2e.localhost",
-                               tier="enterprise", limits={"max_concurrent_panels": 50})
+        tenant = make_tenant("panelse2e", name="Panels E2E", tier="enterprise",
+                             limits={"max_concurrent_panels": 50})
         try:
             user = make_user(tenant, "e2e-user")
-            ingest(tenant, "device-note.md", DEVICE_NOTE, title="Device pathways note")
+            make_document(tenant, "device-note.md", DEVICE_NOTE, title="Device pathways note")
             yield {"tenant": tenant, "client": api_client(tenant, token=make_token(tenant, user))}
         finally:
             with schema_context("panelse2e"):

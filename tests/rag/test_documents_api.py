@@ -6,8 +6,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from rag.models import Document
-from tests.conftest import api_client, make_token, make_user
-from tests.rag.conftest import ingest
+from tests.conftest import api_client, make_token
+from tests.factories import make_document, make_user
 
 pytestmark = pytest.mark.django_db
 NOTE = b"Outcomes-based agreements tie the price of a therapy to real-world response rates."
@@ -27,7 +27,7 @@ def test_upload_is_accepted_and_queued(alpha_api, media_root, django_capture_on_
 
 
 def test_list_detail_and_delete(alpha, alpha_api, media_root):
-    document = ingest(alpha, "note.txt", NOTE, title="Payer deals")
+    document = make_document(alpha, "note.txt", NOTE, title="Payer deals")
     listing = alpha_api.get("/api/v1/documents/").json()
     assert listing["count"] == 1 and listing["results"][0]["status"] == "ready"
     detail = alpha_api.get(f"/api/v1/documents/{document.id}/").json()
@@ -37,7 +37,7 @@ def test_list_detail_and_delete(alpha, alpha_api, media_root):
 
 
 def test_a_failed_document_shows_why(alpha, alpha_api, media_root):
-    document = ingest(alpha, "broken.pdf", b"%PDF-1.4 garbage")
+    document = make_document(alpha, "broken.pdf", b"%PDF-1.4 garbage")
     body = alpha_api.get(f"/api/v1/documents/{document.id}/").json()
     assert body["status"] == "failed" and "could not be read" in body["failure_reason"]
 
@@ -62,7 +62,7 @@ def test_missing_file_is_400_naming_the_field(alpha_api):
 
 
 def test_duplicate_is_409_with_the_existing_document(alpha, alpha_api, media_root):
-    first = ingest(alpha, "note.txt", NOTE)
+    first = make_document(alpha, "note.txt", NOTE)
     response = upload(alpha_api, "again.txt", NOTE)
     assert response.status_code == 409 and response.json()["error"]["details"]["document_id"] == first.id
 
@@ -78,7 +78,7 @@ def test_limits_are_429_and_413(alpha, alpha_api, media_root):
 
 
 def test_search_endpoint(alpha, alpha_api, media_root):
-    ingest(alpha, "note.txt", NOTE, title="Payer deals")
+    make_document(alpha, "note.txt", NOTE, title="Payer deals")
     body = alpha_api.get("/api/v1/search/", {"q": "outcomes-based agreements", "k": 3}).json()
     assert body["results"][0]["document_title"] == "Payer deals"
     assert {"chunk_id", "citation", "document_id", "text", "page", "char_start", "char_end", "score"} <= set(body["results"][0])
@@ -88,7 +88,7 @@ def test_search_endpoint(alpha, alpha_api, media_root):
 
 
 def test_another_tenants_documents_are_invisible_by_host_header_and_id(alpha, beta, alpha_api, beta_api, beta_user, media_root):
-    secret = ingest(alpha, "secret.txt", b"Alpha's confidential launch sequencing for the zebrafish programme.")
+    secret = make_document(alpha, "secret.txt", b"Alpha's confidential launch sequencing for the zebrafish programme.")
     assert beta_api.get("/api/v1/documents/").json()["count"] == 0
     assert beta_api.get(f"/api/v1/documents/{secret.id}/").status_code == 404
     assert beta_api.delete(f"/api/v1/documents/{secret.id}/").status_code == 404

@@ -8,7 +8,7 @@ from rag.extraction import UnsupportedFileType
 from rag.models import Chunk, Document
 from rag.services import DuplicateDocument, FileTooLarge, document_delete
 from tenants.services import tenant_update_configuration
-from tests.rag.conftest import ingest
+from tests.factories import make_document
 from tests.rag.files import HTML, make_docx, make_pdf
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ MARKDOWN = ("# Pharmacovigilance\n\nIndividual case safety reports for serious u
     ],
 )
 def test_each_file_type_becomes_searchable_chunks(alpha, media_root, name, data, phrase, pages):
-    document = ingest(alpha, name, data)
+    document = make_document(alpha, name, data)
     assert document.status == "ready" and document.failure_reason == ""
     assert document.page_count == pages
     with schema_context("alpha"):
@@ -42,24 +42,24 @@ def test_each_file_type_becomes_searchable_chunks(alpha, media_root, name, data,
 
 
 def test_a_heading_path_is_kept_on_chunks(alpha, media_root):
-    document = ingest(alpha, "guide.md", MARKDOWN)
+    document = make_document(alpha, "guide.md", MARKDOWN)
     with schema_context("alpha"):
         headings = list(Chunk.objects.filter(document=document).values_list("heading", flat=True))
     assert "Pharmacovigilance › Periodic reports" in headings
 
 
 def test_the_same_file_twice_is_reported_not_stored_twice(alpha, media_root):
-    first = ingest(alpha, "guide.md", MARKDOWN)
+    first = make_document(alpha, "guide.md", MARKDOWN)
     with pytest.raises(DuplicateDocument) as refused:
-        ingest(alpha, "copy-of-guide.md", MARKDOWN)
+        make_document(alpha, "copy-of-guide.md", MARKDOWN)
     assert refused.value.details["document_id"] == first.id
     with schema_context("alpha"):
         assert Document.objects.count() == 1
 
 
 def test_the_same_file_in_two_tenants_is_two_documents(alpha, beta, media_root):
-    ingest(alpha, "guide.md", MARKDOWN)
-    ingest(beta, "guide.md", MARKDOWN)
+    make_document(alpha, "guide.md", MARKDOWN)
+    make_document(beta, "guide.md", MARKDOWN)
     for schema in ("alpha", "beta"):
         with schema_context(schema):
             assert Document.objects.count() == 1
@@ -67,9 +67,9 @@ def test_the_same_file_in_two_tenants_is_two_documents(alpha, beta, media_root):
 
 def test_document_count_limit_is_429_and_writes_nothing(alpha, media_root):
     tenant_update_configuration(tenant=alpha, limits={"max_documents": 1})
-    ingest(alpha, "one.txt", b"First document about HTA.")
+    make_document(alpha, "one.txt", b"First document about HTA.")
     with pytest.raises(LimitExceeded) as refused:
-        ingest(alpha, "two.txt", b"Second document about HTA.")
+        make_document(alpha, "two.txt", b"Second document about HTA.")
     assert refused.value.status_code == 429 and "allows 1 documents" in refused.value.message
     assert refused.value.details["limit"] == "max_documents"
     with schema_context("alpha"):
@@ -80,13 +80,13 @@ def test_document_count_limit_is_429_and_writes_nothing(alpha, media_root):
 def test_storage_limit_is_413(alpha, media_root):
     tenant_update_configuration(tenant=alpha, limits={"max_storage_mb": 0})
     with pytest.raises(FileTooLarge) as refused:
-        ingest(alpha, "one.txt", b"Anything at all.")
+        make_document(alpha, "one.txt", b"Anything at all.")
     assert refused.value.status_code == 413 and "max_storage_mb" == refused.value.details["limit"]
     assert not list(media_root.rglob("*.txt"))
 
 
 def test_a_corrupt_file_fails_with_the_reason_and_no_chunks(alpha, media_root):
-    document = ingest(alpha, "broken.pdf", b"%PDF-1.4\n%%garbage that is not a pdf")
+    document = make_document(alpha, "broken.pdf", b"%PDF-1.4\n%%garbage that is not a pdf")
     assert document.status == "failed" and "could not be read" in document.failure_reason
     with schema_context("alpha"):
         assert not Chunk.objects.filter(document=document).exists()
@@ -94,13 +94,13 @@ def test_a_corrupt_file_fails_with_the_reason_and_no_chunks(alpha, media_root):
 
 def test_an_unsupported_type_is_refused_at_upload(alpha, media_root):
     with pytest.raises(UnsupportedFileType):
-        ingest(alpha, "slides.pptx", b"PK\x03\x04")
+        make_document(alpha, "slides.pptx", b"PK\x03\x04")
     with schema_context("alpha"):
         assert not Document.objects.exists()
 
 
 def test_delete_removes_the_document_its_chunks_and_its_file(alpha, media_root, django_capture_on_commit_callbacks):
-    document = ingest(alpha, "guide.md", MARKDOWN)
+    document = make_document(alpha, "guide.md", MARKDOWN)
     stored = list(media_root.rglob("*.md"))
     assert len(stored) == 1 and "tenants/alpha/documents" in str(stored[0])
     with schema_context("alpha"), django_capture_on_commit_callbacks(execute=True):

@@ -7,7 +7,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from rag.models import Document
-from tests.conftest import api_client, make_token, make_user
+from tests.conftest import api_client, make_token
+from tests.factories import make_user
 
 pytestmark = pytest.mark.slow
 

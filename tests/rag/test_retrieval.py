@@ -10,7 +10,7 @@ from django_tenants.utils import schema_context
 from rag.demo import CORPUS_DIR, _title
 from rag.models import SearchRecord
 from rag.retrieval import citation_id, citations_verify, search
-from tests.rag.conftest import ingest
+from tests.factories import make_document, make_tenant
 
 pytestmark = pytest.mark.django_db
 QUERIES = yaml.safe_load((CORPUS_DIR.parent / "evaluation" / "retrieval_queries.yaml").read_text())["queries"]
@@ -20,16 +20,15 @@ QUERIES = yaml.safe_load((CORPUS_DIR.parent / "evaluation" / "retrieval_queries.
 def corpus(django_db_setup, django_db_blocker, tmp_path_factory):
     """The whole 13-document demo corpus, ingested once into a tenant of its own (gamma),
     committed for this module and dropped after it."""
-    from tenants.services import tenant_create
     from tests.conftest import media_root_at
 
     with media_root_at(tmp_path_factory.mktemp("corpus-media")), django_db_blocker.unblock():
-        tenant = tenant_create(name="Gamma Corpus", schema_name="gamma", domain="gamma.localhost")
+        tenant = make_tenant("gamma", name="Gamma Corpus")
         try:
             documents = {}
             for path in sorted(CORPUS_DIR.glob("*.md")):
-                documents[path.name] = ingest(tenant, path.name, path.read_bytes(), title=_title(path),
-                                              tags=["regulatory"] if "pathways" in path.name else ["market"])
+                documents[path.name] = make_document(tenant, path.name, path.read_bytes(), title=_title(path),
+                                                     tags=["regulatory"] if "pathways" in path.name else ["market"])
             yield documents
         finally:
             tenant.delete(force_drop=True)
@@ -91,7 +90,7 @@ def test_every_search_is_recorded_and_citations_are_verified_against_it(corpus):
 
 
 def test_another_tenants_documents_never_appear(db, corpus, beta, media_root):
-    ingest(beta, "beta-only.txt", b"Beta's private note: the zebrafish assay budget is confidential.")
+    make_document(beta, "beta-only.txt", b"Beta's private note: the zebrafish assay budget is confidential.")
     with schema_context("beta"):
         hits = search(query="FDA priority review timelines PDUFA", k=10).hits
     assert hits and all(hit.document_title == "beta-only" for hit in hits)
