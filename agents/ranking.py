@@ -142,7 +142,8 @@ def candidates(*, vector, lexemes: list[str], domains: list[str] | None = None, 
             .values_list("id", "slug", "domain", "disposition", "incompatible_agents", "similarity", "text_rank"))
     with transaction.atomic(), connection.cursor() as cursor:
         # An HNSW search returns at most hnsw.ef_search agents (40 by default), and fewer
-        # after the filters unless it may scan on; both settings last for this transaction.
+        # after the filters unless it may scan on; both settings last for this transaction,
+        # in which the query runs.
         cursor.execute(f"SET LOCAL hnsw.ef_search = {int(pool)}; SET LOCAL hnsw.iterative_scan = relaxed_order")
         return [Candidate(*row) for row in rows]
 
