@@ -1,9 +1,12 @@
 """Tenant provisioning: seconds per tenant, drift (last-10 vs first-10), and the time of
 `migrate_schemas` with nothing pending across all of them.
 
-    python bench/provisioning.py [--n 100] [--keep]
+    python bench/provisioning.py [--n 100] [--keep] [--plain]
 
-Goals (issue 2): median <= 0.3 s per tenant, last-10/first-10 <= 1.2, no-op migrate of
+--plain measures the stock path for comparison: django-tenants' own create_schema (the
+real migrations) and Django's migrate command, without tenants/schemas.py.
+
+Goals (issues 2 and 12): median <= 0.3 s per tenant, last-10/first-10 <= 1.2, no-op migrate of
 300 tenants <= 30 s. Prints figures; asserts nothing.
 """
 
@@ -17,8 +20,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--n", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="do not drop the tenants afterwards")
+    parser.add_argument("--plain", action="store_true", help="no replay and no skip (the stock path)")
     args = parser.parse_args()
     _django.setup()
+    if args.plain:
+        from django.conf import settings
+        from django_tenants.models import TenantMixin
+
+        from tenants.models import Tenant
+
+        Tenant.create_schema = TenantMixin.create_schema
+        settings.TENANT_BASE_MIGRATE_COMMAND = "django.core.management.commands.migrate.Command"
 
     from django.core.management import call_command
     from tenants.models import Tenant
@@ -34,7 +46,7 @@ def main() -> None:
         seconds.append(time.perf_counter() - started)
 
     first, last = seconds[:10], seconds[-10:]
-    print(f"tenants created:               {args.n}")
+    print(f"tenants created:               {args.n}{' (plain migrations)' if args.plain else ''}")
     print(f"median seconds per tenant:     {_django.median(seconds):.3f}  (goal <= 0.3)")
     print(f"p95 seconds per tenant:        {_django.percentile(seconds, 0.95):.3f}")
     print(f"last-10 / first-10 ratio:      {_django.median(last) / _django.median(first):.2f}  (goal <= 1.2)")
