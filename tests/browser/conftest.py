@@ -69,6 +69,12 @@ def browser():
         yield chromium
         chromium.close()
     finally:
+        # While the loop runs, asgiref's Local gives this thread other database
+        # connections than outside it: close them here, or the test database cannot be
+        # dropped at the end of the session.
+        from django.db import connections
+
+        connections.close_all()
         playwright.stop()
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
@@ -124,6 +130,12 @@ class QuietHandler(WSGIRequestHandler):
         pass
 
 
+class Server(ThreadedWSGIServer):
+    # Not daemon threads: server_close() waits for the request threads, each closing its
+    # database connection as it ends (the test database is dropped after the session).
+    daemon_threads = False
+
+
 class LiveServer:
     """config.wsgi's application on a threaded server (one thread per connection, as the
     live page's event stream holds one open); each thread has its own database
@@ -132,7 +144,7 @@ class LiveServer:
     def __init__(self):
         from config.wsgi import application
 
-        self.httpd = ThreadedWSGIServer(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
+        self.httpd = Server(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
         self.httpd.set_app(application)
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="live-server")
@@ -284,7 +296,8 @@ def globex(web_server):
 def sign_in(page, site: Site, user=None) -> None:
     """Sign in through the login page as the site's admin (or `user`)."""
     username = (user or site.admin).username
-    page.goto(site.url("/accounts/login/"))
+    response = page.goto(site.url("/accounts/login/"))
+    assert response.ok, f"the sign-in page answered {response.status}: {page.inner_text('body')[:500]}"
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", PASSWORD)
     page.press("input[name=password]", "Enter")
