@@ -1,4 +1,5 @@
-"""Routing: a request's tenant comes from its host, or from X-Tenant-ID on the platform host.
+"""Routing: a request's tenant comes from its host, or (API paths only) from X-Tenant-ID on
+the platform host.
 
 Refusals: unknown tenant -> 404, malformed header -> 400, header naming another tenant
 than the host -> 403, suspended/inactive tenant -> 403 naming the reason. API paths get
@@ -38,7 +39,8 @@ class TenantRoutingMiddleware(TenantMainMiddleware):
         if tenant is None:
             return self._refuse(request, 404, "tenant_not_found", f"No tenant is served at {hostname}.")
 
-        header = request.META.get(TENANT_HEADER_META)
+        # The header is for API clients behind a gateway; pages are served on tenant hosts only.
+        header = request.META.get(TENANT_HEADER_META) if request.path.startswith("/api/") else None
         if header is not None:
             header = header.strip()
             if not SCHEMA_NAME.match(header):

@@ -77,13 +77,20 @@ def media_root(tmp_path):
 @pytest.fixture(autouse=True)
 def _back_to_public():
     """Every test starts and ends in the public schema (django-tenants #603, #1142), and
-    routing forgets what it cached: the database rolls back, Redis does not."""
+    routing forgets what it cached and failed sign-ins are forgotten: the database rolls
+    back, Redis does not."""
+    from django.core.cache import cache
+
     from tenants.selectors import routing_cache_clear
 
     connection.set_schema_to_public()
     yield
     connection.set_schema_to_public()
     routing_cache_clear()
+    client = cache._cache.get_client(write=True)
+    stale = list(client.scan_iter(match="*signin-failures*", count=500))
+    if stale:
+        client.delete(*stale)
 
 
 @pytest.fixture

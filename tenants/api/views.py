@@ -8,6 +8,7 @@ from tenants.configuration import mask_secret
 from tenants.api.base import TenantActive, TenantAPIView
 from config.errors import DomainError
 from tenants.configuration import TenantConfiguration
+from tenants.throttling import signin_check, signin_failure_record, signin_success_record
 
 
 class InvalidCredentials(DomainError):
@@ -16,7 +17,8 @@ class InvalidCredentials(DomainError):
 
 
 class TokenObtainView(APIView):
-    """POST username + password -> {"token": ...}; the token exists only in this tenant."""
+    """POST username + password -> {"token": ...}; the token exists only in this tenant.
+    Failed attempts count against the same per-user and per-IP limits as the sign-in page."""
 
     authentication_classes = []
     permission_classes = [TenantActive]
@@ -28,9 +30,13 @@ class TokenObtainView(APIView):
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
+        username, ip = data.validated_data["username"], request.META.get("REMOTE_ADDR", "")
+        signin_check(username=username, ip=ip)
         user = authenticate(request, **data.validated_data)
         if user is None or not user.is_active:
+            signin_failure_record(username=username, ip=ip)
             raise InvalidCredentials("Unable to sign in with that username and password on this tenant.")
+        signin_success_record(username=username)
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 

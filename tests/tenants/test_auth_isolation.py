@@ -100,3 +100,19 @@ def test_api_access_flag_off_refuses_tokens(alpha, alpha_user):
     response = api_client(alpha, token=token).get("/api/v1/tenant/")
     assert response.status_code == 403
     assert "API access" in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+def test_token_requests_share_the_sign_in_pages_failure_limit(alpha, settings):
+    settings.LOGIN_FAILURES_PER_USER, settings.LOGIN_FAILURES_PER_IP = 3, 100
+    make_user(alpha, "carol", password="secret-pass-1")
+    client = api_client(alpha)
+    for _ in range(3):
+        assert client.post("/api/v1/auth/token/", {"username": "carol", "password": "guess"},
+                           format="json").status_code == 400
+
+    locked = client.post("/api/v1/auth/token/", {"username": "carol", "password": "secret-pass-1"}, format="json")
+
+    assert locked.status_code == 429
+    assert locked.json()["error"]["code"] == "too_many_sign_in_failures"
+    assert "token" not in locked.json()

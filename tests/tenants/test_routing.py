@@ -1,6 +1,7 @@
 """Routing: host -> tenant, X-Tenant-ID on the platform host, and every refusal."""
 
 import pytest
+from django_tenants.utils import schema_context
 
 from tenants.services import tenant_set_status
 from tests.conftest import api_client, make_token
@@ -119,3 +120,16 @@ def test_a_new_domain_routes_at_once(alpha, alpha_user):
     assert client.get("/api/v1/tenant/").status_code == 404  # unknown, and cached as such
     domain_add(tenant=alpha, domain="alpha-eu.localhost")
     assert client.get("/api/v1/tenant/").json()["id"] == "alpha"
+
+
+def test_pages_are_not_served_on_the_platform_host_even_with_the_header(alpha, alpha_user, settings):
+    from django.test import Client
+
+    client = Client(HTTP_HOST=settings.BASE_DOMAIN, HTTP_X_TENANT_ID="alpha")
+    with schema_context("alpha"):
+        client.force_login(alpha_user)
+    assert client.get("/api/v1/tenant/").json()["id"] == "alpha"  # the API honours the header
+    for path in ("/panels/", "/documents/", "/experts/", "/settings/"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "X-Tenant-ID" not in response
