@@ -114,12 +114,12 @@ def page(context):
     return page
 
 
-def screenshot(page, name: str) -> None:
+def screenshot(page, name: str, *, full_page: bool = True) -> None:
     """docs/screenshots/<name>.png when ASKPANEL_SCREENSHOTS is set (the README's tour)."""
     if not os.environ.get("ASKPANEL_SCREENSHOTS"):
         return
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)
 
 
 # --- the live server --------------------------------------------------------------

@@ -5,6 +5,7 @@ no dialog fires (every dialog the page opens is recorded by the `page` fixture).
 import json
 
 import pytest
+from django_tenants.utils import schema_context
 
 from tests.browser.conftest import sign_in
 from tests.browser.test_documents import upload
@@ -35,12 +36,26 @@ def hostile_answer() -> str:
     })
 
 
+@pytest.fixture
+def cleanup(acme):
+    """What these tests made leaves the tenant (the tour's screenshots come after)."""
+    yield
+    from panels.models import Panel
+    from rag.models import Document
+
+    with schema_context(acme.schema_name):
+        Panel.objects.filter(query__contains="xss-question").delete()
+        for document in Document.objects.filter(title="Hostile note"):
+            document.file.delete(save=False)
+            document.delete()
+
+
 def no_script_ran(page) -> None:
     assert page.watched.dialogs == []
     assert page.locator("[onerror], [onload], [onmouseover]").count() == 0
 
 
-def test_a_script_in_a_document_does_not_run(page, acme, celery_worker):
+def test_a_script_in_a_document_does_not_run(page, acme, celery_worker, cleanup):
     sign_in(page, acme)
     upload(page, acme, "Hostile note.md", HOSTILE_DOCUMENT)
     row = page.locator("#document-table tr", has_text="Hostile note")
@@ -62,7 +77,7 @@ def test_a_script_in_a_document_does_not_run(page, acme, celery_worker):
     no_script_ran(page)
 
 
-def test_a_script_in_a_model_answer_does_not_run(page, acme, llm, catalog, celery_worker):
+def test_a_script_in_a_model_answer_does_not_run(page, acme, llm, catalog, celery_worker, cleanup):
     sign_in(page, acme)
     fill_question(page, acme, "Is <script>alert('xss-question')</script> our 510(k) predicate strategy sound?", "open")
     page.fill("input[name=max_rounds]", "1")

@@ -85,7 +85,6 @@ def test_ask_watch_live_read_the_report_and_download_the_pdf(page, acme, llm, ca
     for name in expert_names:  # the matrix is experts x experts
         assert name in matrix.get_attribute("aria-label")
     assert report.locator(".action").inner_text().lower() in {"proceed", "caution", "stop", "investigate"}
-    screenshot(page, "report")
 
     with page.expect_download() as download_info:
         report.get_by_role("link", name="Export PDF").click()
