@@ -161,7 +161,7 @@ class PanelRunner:
                 round_ = self._run_round(number, len(plan), spec, round_)
             if spec.pause_for_humans and self._waits_for_humans():
                 return
-            if self.kind.stop_rule and self.kind.should_stop(self._estimates_by_round()):
+            if self.kind.stop_rule and self.kind.should_stop(self._estimates_by_round(through=number)):
                 panel_event(panel, "converged", round=number,
                             note="the estimates changed by less than 0.05 on average; the panel stops here")
                 break
@@ -389,10 +389,13 @@ class PanelRunner:
             summary["themes"] = themes(points, embedder=self.embedder)
         return summary
 
-    def _estimates_by_round(self) -> list[list[float]]:
+    def _estimates_by_round(self, *, through: int) -> list[list[float]]:
+        """The last two rounds' estimates up to round `through`, of the members in both (a
+        resumed panel checks its stored rounds one by one, as they were run)."""
         rounds: dict[int, dict[int, float]] = {}
         for number, member_id, estimate in Contribution.objects.filter(
-                panel=self.panel, estimate__isnull=False).values_list("round__number", "member_id", "estimate"):
+                panel=self.panel, estimate__isnull=False, round__number__lte=through,
+        ).values_list("round__number", "member_id", "estimate"):
             rounds.setdefault(number, {})[member_id] = estimate
         ordered = [rounds[n] for n in sorted(rounds)]
         if len(ordered) < 2:

@@ -95,4 +95,4 @@ def test_a_delphi_panel_whose_estimates_converged_runs_no_further_round(catalog,
 
         assert finished.status == "COMPLETED"
         assert list(finished.rounds.values_list("number", flat=True)) == [1, 2]  # 3 more were allowed
-        assert PanelEvent.objects.filter(panel=panel, kind="converged").exists()
+        assert PanelEvent.objects.get(panel=panel, kind="converged").data["round"] == 2
