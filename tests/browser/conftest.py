@@ -38,7 +38,11 @@ def pytest_configure(config):
 
 
 def chromium_executable() -> str | None:
-    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    """$CHROMIUM when set (a path that is not there counts as no browser), else Debian's."""
+    if "CHROMIUM" in os.environ:
+        path = os.environ["CHROMIUM"]
+        return path if os.access(path, os.X_OK) else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 def _no_browser(reason: str):
