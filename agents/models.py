@@ -55,3 +55,20 @@ class Agent(models.Model):
         """What the agent is about, as ranking reads it."""
         return " ".join([self.title, self.business_function, self.domain_label, *self.capabilities,
                          *self.knowledge_domains])
+
+
+class CatalogVersion(models.Model):
+    """One row: a number that changes with every change to the agents table.
+
+    A statement trigger on agents_agent (migration 0003) sets it from a sequence after
+    every INSERT, UPDATE, DELETE or TRUNCATE, so every write path counts (admin,
+    load_agents, bulk update(), raw SQL). The number is written in the writer's
+    transaction, so readers see it with the rows it stands for; a sequence never hands out
+    a number twice, so a rolled-back change cannot lend its number to a later one.
+    Ranking keeps the catalog's embeddings per process under this number
+    (agents/ranking.py: catalog_matrix)."""
+
+    number = models.BigIntegerField(default=0)
+
+    def __str__(self):
+        return f"catalog version {self.number}"

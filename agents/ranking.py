@@ -2,14 +2,16 @@
 
 score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0.5)
 
-- relevance in [0, 1]: 0.75 x profile-embedding similarity + 0.25 x full-text rank
-  (ts_rank), each min-max scaled over the candidates: the 200 agents nearest the
-  question by embedding (the whole catalog today) plus any the tenant's usage may lift.
+- relevance in [0, 1]: 0.75 x profile-embedding similarity + 0.25 x word match, each
+  min-max scaled over the candidates: the 200 agents nearest the question by embedding
+  (the whole catalog today) plus any the tenant's usage may lift. Word match is the share
+  of the question's words (as Postgres stems them) found in the agent's profile, each
+  word weighted by its rarity in the catalog: idf = log(1 + agents / agents with it).
   Measured on agents/evaluation/ranking_questions.yaml (83 questions, precision@5):
-  full-text alone 0.31, embeddings alone 0.38, fused 0.41. ts_rank_cd (cover density)
-  fused at 0.7/0.3 scored 0.407 but costs ~4.5 ms more per call over the catalog's long
-  profiles; ts_rank at 0.7/0.3 scored 0.398, at 0.75/0.25 0.410 (weights chosen on this
-  same set). bench/agents.py prints the current figure.
+  embeddings alone 0.381, word match alone 0.373, fused 0.434. Postgres ts_rank in its
+  place scored 0.313 alone and 0.410 fused (0.75/0.25, the weights chosen for ts_rank on
+  this same set and kept) and cost a query of ~6 ms per call over the long profiles.
+  bench/agents.py prints the current figure.
 - The usage boost is capped at 0.5 so a much-used agent cannot outrank relevance itself.
 - Disabled agents are never returned; retired agents neither.
 - Picking a panel keeps domain diversity (at most 2 of one domain for up to 5 seats,
@@ -18,27 +20,29 @@ score = relevance x 1.2 (tenant-preferred) + min(use_count / 100 x avg_rating, 0
   dispositions: a balanced moderator, advocates for, skeptics against.
 Every result carries its score and the reasons for it.
 
-One call: while the question is embedded, the tenant's steering and the question's words
-are read; then one query scores the candidates, and one reads the winners in full.
-Nothing is cached, so an edit, a retirement or a new embedding is in the very next
-ranking, and every caller gets Agent instances of its own.
+One call: while the question is embedded, the tenant's steering, the question's words and
+the catalog's version are read. Similarities come from the catalog's embedding matrix, kept
+per process under that version (`catalog_matrix`): the version changes with every change
+to the agents table (agents.models.CatalogVersion), so an edit, a retirement or a new
+embedding is in the very next ranking. It holds no tenant data. After the embedding one
+query reads the winners in full, so every caller gets Agent instances of its own.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.search import SearchQuery, SearchRank
-from django.db import connection, transaction
-from django.db.models import F, Func, Q, TextField, Value
-from pgvector.django import CosineDistance
+from django.db import connection
+from django.db.models import F, Func, TextField
 
 from agents.domains import DOMAINS
-from agents.models import Agent
+from agents.models import Agent, CatalogVersion
 from agents.tenant.selectors import Steering, Usage, steering_get
-from llm.embeddings import embed_soon, vector_literal
+from llm.embeddings import embed_soon
 
 EMBEDDING_WEIGHT = 0.75
 TEXT_WEIGHT = 0.25
@@ -65,7 +69,7 @@ class Candidate:
     disposition: str
     incompatible_agents: list
     similarity: float  # cosine, to the question's embedding
-    text_rank: float  # ts_rank, for any of the question's words
+    word_match: float  # the question's words found in the profile, weighted by rarity
     relevance: float = 0.0
     score: float = 0.0
     role: str = "expert"
@@ -85,13 +89,14 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
                 domains: list[str] | None = None, diverse: bool = True) -> list[RankedAgent]:
     """The best k agents for the question, for the active tenant, best first."""
     k = max(1, min(int(k), MAX_K))
-    embedding = embed_soon([question])  # on a helper thread while the tenant's steering is read
+    embedding = embed_soon([question])  # on a helper thread while the reads below are made
     steering = steering_get()
     lexemes = question_lexemes(question)
-    scored = candidates(vector=embedding.result()[0], lexemes=lexemes, domains=domains,
+    catalog = catalog_matrix()
+    scored = candidates(vector=embedding.result()[0], lexemes=lexemes, domains=domains, catalog=catalog,
                         disabled=steering.disabled, steered=steering.usage.keys(), pool=max(POOL, 10 * k))
 
-    text = _scaled([candidate.text_rank for candidate in scored])
+    text = _scaled([candidate.word_match for candidate in scored])
     similarity = _scaled([candidate.similarity for candidate in scored])
     for candidate, sim, txt in zip(scored, similarity, text):
         candidate.relevance = EMBEDDING_WEIGHT * sim + TEXT_WEIGHT * txt
@@ -104,8 +109,7 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, role_plan: dict | None = N
 
     # The winners in full, with the words of their profiles.
     agents = (Agent.objects.defer("embedding", "search_vector")
-              .annotate(profile_lexemes=Func(F("search_vector"), function="tsvector_to_array",
-                                             output_field=ArrayField(TextField())))
+              .annotate(profile_lexemes=_profile_words())
               .in_bulk([candidate.id for candidate in chosen]))
     return [RankedAgent(agent=agents[candidate.id], score=candidate.score, relevance=round(candidate.relevance, 4),
                         role=candidate.role,
@@ -120,37 +124,95 @@ def question_lexemes(question: str) -> list[str]:
         return cursor.fetchone()[0] or []
 
 
+@dataclass(frozen=True)
+class CatalogMatrix:
+    """The eligible agents (active, with an embedding) as ranking scores them, row by row."""
+
+    version: int
+    ids: list[int]
+    slugs: np.ndarray
+    domains: np.ndarray
+    dispositions: list[str]
+    incompatible: list[list[str]]
+    vectors: np.ndarray  # float32, one unit-length row per agent
+    postings: dict[str, np.ndarray]  # a profile word -> the rows whose profile has it
+
+
+_catalog: CatalogMatrix | None = None
+_catalog_lock = threading.Lock()
+
+
+def catalog_matrix() -> CatalogMatrix:
+    """The catalog as of its current version: read again only when the version changed."""
+    global _catalog
+    version = CatalogVersion.objects.values_list("number", flat=True).get(pk=1)
+    with _catalog_lock:
+        if _catalog is None or _catalog.version != version:
+            _catalog = _catalog_read(version)
+        return _catalog
+
+
+def _catalog_read(version: int) -> CatalogMatrix:
+    rows = list(Agent.objects.filter(is_active=True, embedding__isnull=False).order_by("id")
+                .annotate(profile_words=_profile_words())
+                .values_list("id", "slug", "domain", "disposition", "incompatible_agents", "embedding",
+                             "profile_words"))
+    vectors = np.array([row[5] for row in rows], dtype=np.float32).reshape(len(rows), -1)
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    postings: dict[str, list[int]] = {}
+    for index, row in enumerate(rows):
+        for word in set(row[6] or ()):
+            postings.setdefault(word, []).append(index)
+    return CatalogMatrix(
+        version=version, ids=[row[0] for row in rows], slugs=np.array([row[1] for row in rows], dtype=object),
+        domains=np.array([row[2] for row in rows], dtype=object), dispositions=[row[3] for row in rows],
+        incompatible=[list(row[4] or []) for row in rows], vectors=vectors / np.where(norms > 0, norms, 1),
+        postings={word: np.array(indexes) for word, indexes in postings.items()},
+    )
+
+
+def _profile_words():
+    """The words of an agent's profile as its search vector holds them (stemmed)."""
+    return Func(F("search_vector"), function="tsvector_to_array", output_field=ArrayField(TextField()))
+
+
+def word_match(catalog: CatalogMatrix, lexemes: list[str]) -> np.ndarray:
+    """For each agent, the share of the question's words found in its profile, each word
+    weighted by its rarity in the catalog (a word no agent has still counts in the whole)."""
+    scores = np.zeros(len(catalog.ids))
+    whole = 0.0
+    for word in set(lexemes):
+        rows = catalog.postings.get(word)
+        weight = math.log(1 + len(catalog.ids) / (len(rows) if rows is not None else 1))
+        whole += weight
+        if rows is not None:
+            scores[rows] += weight
+    return scores / whole if whole else scores
+
+
 def candidates(*, vector, lexemes: list[str], domains: list[str] | None = None, disabled=frozenset(),
-               steered=(), pool: int = POOL) -> list[Candidate]:
-    """The `pool` eligible agents nearest the question's embedding `vector` (the HNSW
-    index finds them), plus the `steered` ids (agents the tenant's usage may lift), each
-    with its similarity and its full-text rank for any of the question's `lexemes`
-    (prefix match): full-text rank only re-ranks what meaning found. One query."""
-    eligible = Agent.objects.filter(is_active=True, embedding__isnull=False)
+               steered=(), pool: int = POOL, catalog: CatalogMatrix | None = None) -> list[Candidate]:
+    """The `pool` eligible agents nearest the question's embedding `vector`, plus the
+    `steered` ids (agents the tenant's usage may lift), each with its cosine similarity and
+    its word match for the question's `lexemes`: words only re-rank what meaning found."""
+    catalog = catalog or catalog_matrix()
+    eligible = np.ones(len(catalog.ids), dtype=bool)
     if disabled:
-        eligible = eligible.exclude(slug__in=disabled)
+        eligible &= ~np.isin(catalog.slugs, list(disabled))
     if domains:
-        eligible = eligible.filter(domain__in=domains)
-    distance = CosineDistance("embedding", Value(vector_literal(vector)))
-    nearest = Q(pk__in=eligible.order_by(distance).values("pk")[:pool])
-    any_word = SearchQuery(" | ".join(_quoted(lexeme) + ":*" for lexeme in lexemes), search_type="raw",
-                           config="english")
-    rows = (eligible.filter(nearest | Q(pk__in=list(steered)) if steered else nearest)
-            .annotate(similarity=Value(1.0) - distance,
-                      text_rank=SearchRank(F("search_vector"), any_word, normalization=32))
-            .order_by()
-            .values_list("id", "slug", "domain", "disposition", "incompatible_agents", "similarity", "text_rank"))
-    with transaction.atomic(), connection.cursor() as cursor:
-        # An HNSW search returns at most hnsw.ef_search agents (40 by default), and fewer
-        # after the filters unless it may scan on; both settings last for this transaction,
-        # in which the query runs.
-        cursor.execute(f"SET LOCAL hnsw.ef_search = {int(pool)}; SET LOCAL hnsw.iterative_scan = relaxed_order")
-        return [Candidate(*row) for row in rows]
-
-
-def _quoted(lexeme: str) -> str:
-    """A lexeme as one quoted term of a tsquery."""
-    return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
+        eligible &= np.isin(catalog.domains, list(domains))
+    query = np.asarray(vector, dtype=np.float32)
+    similarity = catalog.vectors @ (query / (np.linalg.norm(query) or 1))
+    rows = np.flatnonzero(eligible)
+    nearest = rows[np.argsort(-similarity[rows], kind="stable")[:pool]]
+    wanted = set(steered)
+    lifted = [row for row in rows if catalog.ids[row] in wanted] if wanted else []
+    chosen = sorted(set(nearest.tolist()) | set(lifted))
+    words = word_match(catalog, lexemes)
+    return [Candidate(id=catalog.ids[row], slug=catalog.slugs[row], domain=catalog.domains[row],
+                      disposition=catalog.dispositions[row], incompatible_agents=catalog.incompatible[row],
+                      similarity=float(similarity[row]), word_match=float(words[row]))
+            for row in chosen]
 
 
 def _scaled(values: list[float]) -> list[float]:

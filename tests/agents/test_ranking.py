@@ -153,7 +153,7 @@ def test_incompatible_agents_are_matched_by_whole_slug(catalog, alpha):
 
     def candidate(slug, incompatible=()):
         return Candidate(id=0, slug=slug, domain="regulatory_affairs", disposition="balanced",
-                         incompatible_agents=list(incompatible), similarity=0.0, text_rank=0.0)
+                         incompatible_agents=list(incompatible), similarity=0.0, word_match=0.0)
 
     specialist = Agent.objects.get(slug="fda-510k-specialist")
     assert specialist.incompatible_agents == ["fda-pma-specialist"]
