@@ -8,7 +8,8 @@ CREATE SEQUENCE public.agents_catalog_version_seq;
 INSERT INTO public.agents_catalogversion (id, number) VALUES (1, nextval('public.agents_catalog_version_seq'));
 CREATE FUNCTION public.agents_catalog_version_bump() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    UPDATE public.agents_catalogversion SET number = nextval('public.agents_catalog_version_seq') WHERE id = 1;
+    INSERT INTO public.agents_catalogversion (id, number) VALUES (1, nextval('public.agents_catalog_version_seq'))
+    ON CONFLICT (id) DO UPDATE SET number = EXCLUDED.number;
     RETURN NULL;
 END $$;
 CREATE TRIGGER agents_catalog_version_bump

@@ -78,3 +78,10 @@ def test_a_word_no_agent_has_still_counts_in_the_whole():
     assert word_match(catalog, ["ecg"])[0] == pytest.approx(1.0)
     assert 0 < word_match(catalog, ["ecg", "zebrafish"])[0] < 1.0
     assert list(word_match(catalog, [])) == [0.0, 0.0]
+
+
+def test_the_version_row_comes_back_with_the_next_write_if_it_was_emptied(catalog):
+    before = version()
+    CatalogVersion.objects.all().delete()  # as a database flush does
+    Agent.objects.filter(slug="fda-510k-specialist").update(name="Written after the flush")
+    assert version() > before
