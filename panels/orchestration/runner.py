@@ -13,7 +13,8 @@
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -132,7 +133,7 @@ class PanelRunner:
         self.kind = panel_type_get(panel.panel_type)
         self.tenant = current_tenant()
         self.members = list(panel.members.select_related("agent").order_by("seat"))
-        self.calls: list[CallRecord] = []
+        self.calls: deque[CallRecord] = deque()  # appended by the experts' threads
         self.budget = TokenBudget(self.tenant.configuration.limits.max_tokens_per_panel,
                                   label="panel's token budget", spent=panel.tokens_used)
         self.client = llm_client(tenant=self.tenant, budget=self.budget, recorders=[self.calls.append])
@@ -220,13 +221,15 @@ class PanelRunner:
             themed = self._next_shows_themes(number)
             panel_event(panel, "speaking", round=number, members=[m.display_name for m, _ in tasks])
             self._check_cancelled()
+            failure = None
             with ThreadPoolExecutor(max_workers=min(PARALLEL_LIMIT, max(1, len(tasks)))) as pool:
-                futures = [(member, task, pool.submit(self._ask, task, themed)) for member, task in tasks]
-                outcomes = [(member, task, future.exception() or future.result()) for member, task, future in futures]
-            answered = [(member, outcome) for member, _, outcome in outcomes if not isinstance(outcome, Exception)]
-            self._save_all(round_, spec, answered)  # keep every answer that came, then report a failure
-            failure = next((outcome for _, _, outcome in outcomes if isinstance(outcome, Exception)), None)
-            if failure is not None:
+                futures = {pool.submit(self._ask, task, themed): member for member, task in tasks}
+                for future in as_completed(futures):  # each answer is saved, and shown, as it lands
+                    if future.exception() is not None:
+                        failure = failure or future.exception()
+                        continue
+                    self._save_all(round_, spec, [(futures[future], future.result())])
+            if failure is not None:  # every answer that came is kept; then the failure is reported
                 raise failure
         else:
             for member in pending:
@@ -329,7 +332,7 @@ class PanelRunner:
         return tuple(peers)
 
     def _save_all(self, round_: Round, spec: RoundSpec, answered: list) -> None:
-        """Store the answers of a turn or a round in one transaction, with their calls."""
+        """Store answers (one expert's, as it lands) in one transaction, with their calls."""
         if not answered:
             self._persist_calls()
             return
@@ -362,7 +365,9 @@ class PanelRunner:
 
     def _persist_calls(self) -> None:
         """Write the collected provider calls and the panel's running usage."""
-        calls, self.calls[:] = list(self.calls), []
+        calls = []
+        while self.calls:  # popleft is atomic: a call recorded meanwhile waits for the next write
+            calls.append(self.calls.popleft())
         if not calls:
             return
         llm_calls_record(calls, purpose=purpose_of(self.panel))

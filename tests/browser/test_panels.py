@@ -65,7 +65,10 @@ def test_ask_watch_live_read_the_report_and_download_the_pdf(page, acme, llm, ca
     assert page.locator("article.contribution").count() == 0
     page.evaluate(WATCH_ARRIVALS)
 
-    llm.allow(len(HAND_PICKED))  # round 1: the three experts answer at once
+    llm.allow(1)  # round 1: one expert answers while the others are still held
+    page.locator("#round-1 article.contribution").first.wait_for()
+    assert page.locator("#round-1 article.contribution").count() == 1  # a card per answer, as it lands
+    llm.allow(len(HAND_PICKED) - 1)
     page.locator("#round-1 article.contribution").nth(len(HAND_PICKED) - 1).wait_for()
     assert page.evaluate("window.sameDocument") is True
     assert len(set(page.evaluate("window.arrivals"))) == len(HAND_PICKED)
