@@ -123,6 +123,17 @@ def api_client(tenant=None, *, token: str | None = None, host: str | None = None
     return APIClient(**defaults)
 
 
+def page_client(tenant, user=None, *, host: str | None = None, **headers):
+    """A browser-like client on a tenant's host (or `host`), signed in as `user` if given."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST=host or tenant_domain(tenant.schema_name), **headers)
+    if user is not None:
+        with schema_context(tenant.schema_name):
+            client.force_login(user)
+    return client
+
+
 @pytest.fixture
 def alpha_user(alpha):
     return make_user(alpha, "alice")

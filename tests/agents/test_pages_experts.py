@@ -11,18 +11,10 @@ from django_tenants.utils import schema_context
 from agents.models import Agent
 from agents.tenant.models import AgentPreferences
 from agents.tenant.services import agent_rating_record, agent_usage_record, preferences_set
-from tests.conftest import api_client, make_token, make_user, tenant_domain
+from tests.conftest import api_client, make_token, make_user, page_client, tenant_domain
 
 pytestmark = pytest.mark.django_db
 SLUG = "germany-amnog-specialist"  # market_access
-
-
-def page_client(tenant, user=None, *, host=None) -> Client:
-    client = Client(HTTP_HOST=host or tenant_domain(tenant.schema_name))
-    if user is not None:
-        with schema_context(tenant.schema_name):
-            client.force_login(user)
-    return client
 
 
 @pytest.fixture

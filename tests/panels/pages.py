@@ -1,20 +1,9 @@
-"""Helpers for the panel page tests: a signed-in browser-like client on a tenant's host,
-and panels, rounds and contributions built directly (page tests need no worker)."""
+"""Helpers for the panel page tests: panels, rounds and contributions built directly
+(page tests need no worker). The signed-in client is tests/conftest.py's page_client."""
 
-from django.test import Client
 from django_tenants.utils import schema_context
 
-from tests.conftest import tenant_domain
-
 QUESTION = "Should we file a De Novo or a 510(k) for our AI-based ECG arrhythmia detection software?"
-
-
-def page_client(tenant, user=None, host=None) -> Client:
-    client = Client(HTTP_HOST=host or tenant_domain(tenant.schema_name))
-    if user is not None:
-        with schema_context(tenant.schema_name):
-            client.force_login(user)
-    return client
 
 
 def experts(count: int) -> list[str]:

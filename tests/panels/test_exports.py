@@ -7,8 +7,7 @@ import zlib
 import pytest
 
 from tenants.services import tenant_update_configuration
-from tests.conftest import api_client, make_token, make_user
-from tests.panels.pages import page_client
+from tests.conftest import api_client, make_token, make_user, page_client
 from tests.panels.report_factory import build_completed_panel
 
 pytestmark = pytest.mark.django_db

@@ -9,8 +9,8 @@ from panels.lifecycle import Status
 from panels.models import Panel
 from panels.selectors import panel_estimate
 from panels.services import QUERY_MAX, QUERY_MIN
-from tests.conftest import make_user
-from tests.panels.pages import QUESTION, experts, make_panel, page_client
+from tests.conftest import make_user, page_client
+from tests.panels.pages import QUESTION, experts, make_panel
 
 pytestmark = pytest.mark.django_db
 

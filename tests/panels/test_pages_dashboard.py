@@ -4,8 +4,8 @@ import pytest
 from django_tenants.utils import schema_context
 
 from panels.lifecycle import Status
-from tests.conftest import make_user
-from tests.panels.pages import make_panel, page_client
+from tests.conftest import make_user, page_client
+from tests.panels.pages import make_panel
 
 pytestmark = pytest.mark.django_db
 

@@ -8,8 +8,7 @@ from django_tenants.utils import schema_context
 
 from panels.lifecycle import Status
 from panels.models import Panel
-from tests.conftest import make_user
-from tests.panels.pages import page_client
+from tests.conftest import make_user, page_client
 
 pytestmark = pytest.mark.django_db
 

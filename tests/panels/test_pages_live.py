@@ -6,8 +6,8 @@ from django_tenants.utils import schema_context
 
 from panels.lifecycle import Status
 from panels.models import Contribution, Panel, PanelRating
-from tests.conftest import make_user
-from tests.panels.pages import add_contribution, make_panel, page_client
+from tests.conftest import make_user, page_client
+from tests.panels.pages import add_contribution, make_panel
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,8 @@ from django_tenants.utils import schema_context
 
 from panels.selectors import panel_detail, panel_report_data, passage_words
 from tests.panels.conftest import run_inline
-from tests.panels.pages import page_client
 from tests.panels.report_factory import HOSTILE_NAME, build_completed_panel
+from tests.conftest import page_client
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,8 @@ from django_tenants.utils import schema_context
 
 from rag.models import Document
 from tests.conftest import api_client, make_token, make_user
-from tests.rag.test_pages_documents import NOTE, ingest_as, page_client
+from tests.conftest import page_client
+from tests.rag.test_pages_documents import NOTE, ingest_as
 
 pytestmark = pytest.mark.django_db
 

@@ -12,22 +12,13 @@ from django_tenants.utils import schema_context
 from rag.models import Chunk, Document
 from rag.services import document_process, document_upload
 from tenants.services import tenant_update_configuration
-from tests.conftest import make_user, tenant_domain
+from tests.conftest import make_user, page_client, tenant_domain
 
 pytestmark = pytest.mark.django_db
 
 NOTE = b"Outcomes-based agreements tie the price of a therapy to real-world response rates."
 HOSTILE = (b"Zebrafish launch sequencing: <script>alert('x')</script> and "
            b"<img src=x onerror=alert(1)> stay text, never markup.")
-
-
-def page_client(tenant, user=None, *, host=None) -> Client:
-    """A browser-like client on the tenant's host, signed in as `user` if given."""
-    client = Client(HTTP_HOST=host or tenant_domain(tenant.schema_name))
-    if user is not None:
-        with schema_context(tenant.schema_name):
-            client.force_login(user)
-    return client
 
 
 def ingest_as(tenant, user, name, data, **fields) -> Document:

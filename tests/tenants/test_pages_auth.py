@@ -3,7 +3,7 @@
 import pytest
 from django.test import override_settings
 
-from tests.conftest import api_client, make_user, tenant_domain
+from tests.conftest import api_client, make_user, page_client, tenant_domain
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +16,6 @@ def _forget_failed_sign_ins():
     yield
     for schema_name in ("alpha", "beta"):
         tenant_cache_clear(schema_name=schema_name)
-
-
-def page_client(tenant, **headers):
-    return api_client(tenant, **headers)
 
 
 def sign_in(client, username, password):
