@@ -135,6 +135,18 @@ def page_client(tenant, user=None, *, host: str | None = None, **headers):
 
 
 @pytest.fixture
+def member(alpha):
+    """A member of alpha (not a tenant admin)."""
+    return make_user(alpha, "member")
+
+
+@pytest.fixture
+def admin(alpha):
+    """A tenant admin of alpha."""
+    return make_user(alpha, "boss", is_admin=True)
+
+
+@pytest.fixture
 def alpha_user(alpha):
     return make_user(alpha, "alice")
 

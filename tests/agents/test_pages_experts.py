@@ -17,16 +17,6 @@ pytestmark = pytest.mark.django_db
 SLUG = "germany-amnog-specialist"  # market_access
 
 
-@pytest.fixture
-def member(alpha):
-    return make_user(alpha, "member")
-
-
-@pytest.fixture
-def admin(alpha):
-    return make_user(alpha, "boss", is_admin=True)
-
-
 def preferences(tenant) -> dict:
     with schema_context(tenant.schema_name):
         row = AgentPreferences.objects.first()

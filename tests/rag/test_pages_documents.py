@@ -33,16 +33,6 @@ def documents(tenant) -> list[Document]:
         return list(Document.objects.order_by("id"))
 
 
-@pytest.fixture
-def member(alpha):
-    return make_user(alpha, "member")
-
-
-@pytest.fixture
-def admin(alpha):
-    return make_user(alpha, "boss", is_admin=True)
-
-
 @pytest.mark.parametrize("method, path", [
     ("get", "/documents/"), ("post", "/documents/"), ("get", "/documents/table/"), ("post", "/documents/upload/"),
     ("get", "/documents/search/?q=payer"), ("get", "/documents/1/"), ("get", "/documents/1/delete/"),
