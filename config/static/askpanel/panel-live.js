@@ -79,7 +79,7 @@
   }
 
   var statusTimer = null;
-  function refreshStatusSoon() {  // a round's answers land together: one refresh for all
+  function refreshStatusSoon() {  // answers often land close together: one refresh per burst
     if (statusTimer) return;
     statusTimer = setTimeout(function () {
       statusTimer = null;
