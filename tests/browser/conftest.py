@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from django.core.servers.basehttp import ThreadedWSGIServer, WSGIRequestHandler
 from django_tenants.utils import schema_context
 
 from tests.conftest import BASE_DIR, tenant_domain
 from tests.fakes.llm_server import FakeLLMServer, Reply
+from tests.live_server import LiveServer
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
@@ -127,39 +127,6 @@ def screenshot(page, name: str, *, full_page: bool = True) -> None:
 
 
 # --- the live server --------------------------------------------------------------
-
-
-class QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class Server(ThreadedWSGIServer):
-    # Not daemon threads: server_close() waits for the request threads, each closing its
-    # database connection as it ends (the test database is dropped after the session).
-    daemon_threads = False
-
-
-class LiveServer:
-    """config.wsgi's application on a threaded server (one thread per connection, as the
-    live page's event stream holds one open); each thread has its own database
-    connection, closed when its request ends."""
-
-    def __init__(self):
-        from config.wsgi import application
-
-        self.httpd = Server(("127.0.0.1", 0), QuietHandler, allow_reuse_address=False)
-        self.httpd.set_app(application)
-        self.port = self.httpd.server_address[1]
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True, name="live-server")
-        self._thread.start()
-
-    def url(self, schema_name: str, path: str = "/") -> str:
-        return f"http://{tenant_domain(schema_name)}:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture(scope="package")
