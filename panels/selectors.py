@@ -14,7 +14,7 @@ from config.errors import NotFound
 from llm.base import estimate_tokens
 from panels.models import Consensus, Contribution, Panel, PanelEvent, Recommendation, Round
 from panels.types import REGISTRY, panel_type_get
-from rag.models import Document
+from rag.models import Chunk, Document
 from rag.retrieval import chunk_id_from_citation
 from tenants.configuration import TIERS, TenantConfiguration
 
@@ -238,6 +238,7 @@ COMMON_WORDS = frozenset(
 class Source:
     citation: str  # as the expert wrote it, e.g. "C12"
     chunk_id: int
+    words: str  # highlighted on the passage's page: the claim's words found in the passage
 
 
 @dataclass(frozen=True)
@@ -270,12 +271,17 @@ def panel_report_data(*, panel: Panel) -> PanelReport:
     consensus = getattr(panel, "consensus", None)  # a missing one-to-one raises an AttributeError
     recommendation = getattr(panel, "recommendation", None)
     rounds = list(panel.rounds.all())
+    question_words = passage_words(panel.query)
+    cited = {chunk_id for round_ in rounds for c in round_.contributions.all() for citation in c.citations
+             if (chunk_id := chunk_id_from_citation(citation)) is not None}
+    passages = dict(Chunk.objects.filter(pk__in=cited).values_list("id", "text"))
     transcript, stances_by_round = [], []
     estimates: dict[str, list[float | None]] = {}
     for index, round_ in enumerate(rounds):
         contributions = list(round_.contributions.all())
         transcript.append(TranscriptRound(round_.number, round_.title, [
-            TranscriptEntry(c, [Source(citation, chunk_id) for citation in c.citations
+            TranscriptEntry(c, [Source(citation, chunk_id, cited_words(c.text, passages.get(chunk_id)) or question_words)
+                                for citation in c.citations
                                 if (chunk_id := chunk_id_from_citation(citation)) is not None])
             for c in contributions]))
         stance_of = {c.member_id: c.stance for c in contributions if c.stance and c.kind != Contribution.Kind.SYNTHESIS}
@@ -292,10 +298,23 @@ def panel_report_data(*, panel: Panel) -> PanelReport:
     return PanelReport(
         consensus=consensus, recommendation=recommendation, transcript=transcript,
         stances_by_round=stances_by_round, estimate_rounds=[f"Round {r.number}" for r in rounds] if estimates else [],
-        estimates=estimates, dissent=dissent, passage_words=passage_words(panel.query))
+        estimates=estimates, dissent=dissent, passage_words=question_words)
+
+
+def _telling_words(text: str) -> list[str]:
+    """A text's words without short or common ones, lower case, first occurrence first."""
+    words = [w.lower() for w in re.findall(r"\w[\w-]*", text) if len(w) > 3 or (len(w) > 1 and w.isupper())]
+    return list(dict.fromkeys(w for w in words if w not in COMMON_WORDS))
 
 
 def passage_words(question: str) -> str:
-    """The question's telling words (no short or common ones), for highlighting a cited passage."""
-    words = [w.lower() for w in re.findall(r"\w[\w-]*", question) if len(w) > 3 or (len(w) > 1 and w.isupper())]
-    return " ".join(list(dict.fromkeys(w for w in words if w not in COMMON_WORDS))[:PASSAGE_WORDS])
+    """The question's telling words, for highlighting a cited passage."""
+    return " ".join(_telling_words(question)[:PASSAGE_WORDS])
+
+
+def cited_words(claim: str, passage: str | None) -> str:
+    """The claim's telling words that the cited passage has too ("" when none, or no passage)."""
+    if not passage:
+        return ""
+    in_passage = set(_telling_words(passage))
+    return " ".join([w for w in _telling_words(claim) if w in in_passage][:PASSAGE_WORDS])

@@ -9,10 +9,11 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django_tenants.utils import schema_context
 
-from panels.selectors import panel_detail, panel_report_data, passage_words
+from panels.selectors import cited_words, panel_detail, panel_report_data, passage_words
 from tests.panels.conftest import run_inline
 from tests.panels.report_factory import HOSTILE_NAME, build_completed_panel
 from tests.conftest import page_client
+from tests.factories import make_document
 
 pytestmark = pytest.mark.django_db
 
@@ -78,6 +79,32 @@ def test_every_citation_links_to_the_cited_passage(alpha, alpha_user):
     # the sources list (1) and each of 6 contributions cite C41; the first expert's 2 also cite C42
     assert len([link for link in links if link.startswith(passage_41 + "?")]) == 7
     assert len([link for link in links if "/42/?" in link]) == 2
+
+
+def test_a_cited_passage_link_marks_the_claims_words_found_in_the_passage(alpha, alpha_user):
+    document = make_document(alpha, "pathways.md", b"# Pathways\n\nThe De Novo pathway suits a novel device of "
+                             b"low to moderate risk with no predicate. A predicate device anchors a 510(k).")
+    panel = build_completed_panel(alpha, alpha_user)
+    with schema_context("alpha"):
+        chunk = document.chunks.get()
+        contribution = panel.contributions.order_by("id").first()
+        contribution.text = "Without any predicate, the De Novo pathway fits this novel device. [C%d]" % chunk.pk
+        contribution.citations = [f"C{chunk.pk}"]
+        contribution.save(update_fields=["text", "citations"])
+        passage = reverse("passage", args=[chunk.pk])
+
+    links = [a["href"] for a in Elements(render_report(alpha, alpha_user, panel.pk)).all("a")
+             if a["href"].startswith(passage + "?")]
+
+    assert links == [passage + "?q=" + "%20".join(["predicate", "novo", "pathway", "novel", "device"])]
+
+
+def test_cited_words_are_the_claims_words_the_passage_has():
+    passage = "Clinical evaluation under MDR needs sufficient clinical data for the intended purpose."
+    assert cited_words("MDR clinical data are thin; the intended purpose is broad.", passage) == \
+        "mdr clinical data intended purpose"
+    assert cited_words("Nothing in common here whatsoever.", passage) == ""
+    assert cited_words("Any claim.", None) == ""
 
 
 def test_model_text_is_sanitised_never_markup(alpha, alpha_user):
