@@ -258,6 +258,23 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # The schema is the API's contract (tests/config/test_api_schema.py): request bodies get
+    # their own components, so a generated client has a model for each (e.g. PanelCreateRequest).
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "config.api.schema.retry_after_on_429",
+        "tenants.api.base.tenant_header_once",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "PanelStatusEnum": "panels.api.serializers.PANEL_STATUSES",
+        "DocumentStatusEnum": "rag.models.Document.Status",
+        "TenantStatusEnum": "tenants.models.Tenant.Status",
+        "MemberRoleEnum": "panels.models.PanelMember.Role",
+        "RoundStateEnum": "panels.models.Round.State",
+        "ContributionKindEnum": "panels.models.Contribution.Kind",
+    },
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True},
 }
 
 # --- Static & media ---------------------------------------------------------------

@@ -1,27 +1,40 @@
 from rest_framework import serializers
 
+from agents.domains import DISPOSITIONS, DOMAINS
+
 
 class AgentSerializer(serializers.Serializer):
     """A catalog agent as the API shows it. Declared field by field rather than as a
     ModelSerializer, which rebuilds its fields from the model on every use (~0.25 ms for
-    the recommend endpoint's five agents); the lists pass through as stored."""
+    the recommend endpoint's five agents)."""
 
-    slug = serializers.CharField(read_only=True)
+    slug = serializers.SlugField(read_only=True)
     name = serializers.CharField(read_only=True)
     title = serializers.CharField(read_only=True)
-    domain = serializers.CharField(read_only=True)
+    domain = serializers.ChoiceField(choices=list(DOMAINS), read_only=True)
     domain_label = serializers.CharField(read_only=True)
     business_function = serializers.CharField(read_only=True)
-    tier = serializers.IntegerField(read_only=True)
-    disposition = serializers.CharField(read_only=True)
-    capabilities = serializers.JSONField(read_only=True)
-    knowledge_domains = serializers.JSONField(read_only=True)
-    key_considerations = serializers.JSONField(read_only=True)
-    compatible_agents = serializers.JSONField(read_only=True)
-    incompatible_agents = serializers.JSONField(read_only=True)
+    tier = serializers.IntegerField(min_value=1, max_value=3, read_only=True)
+    disposition = serializers.ChoiceField(choices=DISPOSITIONS, read_only=True)
+    capabilities = serializers.ListField(child=serializers.CharField(), read_only=True)
+    knowledge_domains = serializers.ListField(child=serializers.CharField(), read_only=True)
+    key_considerations = serializers.ListField(child=serializers.CharField(), read_only=True)
+    compatible_agents = serializers.ListField(child=serializers.CharField(), read_only=True,
+                                              help_text="Slugs of agents that work well with this one.")
+    incompatible_agents = serializers.ListField(child=serializers.CharField(), read_only=True)
     cost_per_query = serializers.DecimalField(max_digits=8, decimal_places=4, read_only=True)
     is_active = serializers.BooleanField(read_only=True)
 
 
 class AgentDetailSerializer(AgentSerializer):
     system_prompt = serializers.CharField(read_only=True)
+
+
+class AgentPreferencesSerializer(serializers.Serializer):
+    """The organisation's expert preferences: what PUT takes and what GET and PUT return."""
+
+    preferred = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), default=dict,
+        help_text="Per domain (e.g. `regulatory_affairs`), the agent slugs to seat first, in order.")
+    disabled = serializers.ListField(child=serializers.CharField(), default=list,
+                                     help_text="Agent slugs never seated on this tenant's panels.")

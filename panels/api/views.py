@@ -4,23 +4,31 @@ import time
 from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django_tenants.utils import schema_context
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from agents.api.serializers import AgentSerializer
 from agents.domains import DOMAINS
 from agents.ranking import DEFAULT_K, MAX_K
 from config.api.pagination import PageNumberPagination
-from tenants.api.base import TenantAPIView
-from panels.api.serializers import ContributionSerializer, PanelDetailSerializer, PanelSummarySerializer
-from panels.lifecycle import FINAL, Status
+from config.api.schema import errors
+from panels.api.serializers import (
+    PANEL_STATUSES, AgentRecommendationsSerializer, ContributionSerializer, PanelEventsSerializer, PanelSerializer,
+    PanelSummarySerializer, RatingSerializer,
+)
+from panels.lifecycle import FINAL
 from panels.reports import report_markdown, report_pdf
 from panels.selectors import experts_recommend, panel_detail, panel_events, panel_get, panel_list
-from panels.services import panel_cancel, panel_create, panel_human_input, panel_rate
+from panels.services import QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_rate
 from panels.types import REGISTRY
+from tenants.api.base import TENANT_ERRORS, TenantAPIView
 
 SSE_SECONDS = 120
+# Views with a second renderer would get DRF's `?format=` in the schema; the media type is
+# chosen with Accept, so the schema leaves it out.
+NO_FORMAT_PARAMETER = OpenApiParameter("format", exclude=True)
 
 
 class AgentRecommendView(TenantAPIView):
@@ -28,72 +36,92 @@ class AgentRecommendView(TenantAPIView):
     panels because a panel type decides the debate roles)."""
 
     class InputSerializer(serializers.Serializer):
-        q = serializers.CharField(min_length=3, max_length=5000)
-        k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=DEFAULT_K)
-        panel_type = serializers.ChoiceField(choices=list(REGISTRY), required=False)
-        domain = serializers.MultipleChoiceField(choices=list(DOMAINS), required=False)
+        q = serializers.CharField(min_length=3, max_length=5000, help_text="The question.")
+        k = serializers.IntegerField(min_value=1, max_value=MAX_K, default=DEFAULT_K, help_text="How many experts.")
+        panel_type = serializers.ChoiceField(choices=list(REGISTRY), required=False,
+                                             help_text="Give the debate roles this panel type would.")
+        domain = serializers.MultipleChoiceField(choices=list(DOMAINS), required=False,
+                                                 help_text="Only these domains (repeat the parameter).")
 
+    @extend_schema(operation_id="agents_recommend", summary="Experts ranked for a question, with why",
+                   parameters=[InputSerializer],
+                   responses={200: AgentRecommendationsSerializer, **errors(*TENANT_ERRORS, 502, 503)})
     def get(self, request):
         params = self.InputSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         data = params.validated_data
         ranked = experts_recommend(question=data["q"], k=data["k"], panel_type=data.get("panel_type"),
                                    domains=sorted(data["domain"]) if data.get("domain") else None)
-        agents = AgentSerializer([item.agent for item in ranked], many=True).data  # fields built once
-        return Response({
-            "query": data["q"],
-            "panel_type": data.get("panel_type"),
-            "results": [
-                {"agent": agent, "score": item.score, "relevance": item.relevance, "role": item.role,
-                 "reasons": item.reasons}
-                for item, agent in zip(ranked, agents)
-            ],
-        })
+        return Response(AgentRecommendationsSerializer(
+            {"query": data["q"], "panel_type": data.get("panel_type"), "results": ranked}).data)
 
 
 class PanelListView(TenantAPIView):
+    pagination_class = PageNumberPagination
+
+    @extend_schema_serializer(component_name="PanelCreate")
     class InputSerializer(serializers.Serializer):
-        query = serializers.CharField(max_length=6000, trim_whitespace=True)
+        query = serializers.CharField(
+            min_length=QUERY_MIN, max_length=QUERY_MAX, trim_whitespace=True,
+            error_messages={key: f"The question must be {QUERY_MIN} to {QUERY_MAX} characters."
+                            for key in ("min_length", "max_length")})
         panel_type = serializers.ChoiceField(choices=list(REGISTRY))
-        experts = serializers.ListField(child=serializers.SlugField(), required=False, allow_empty=False, max_length=20)
-        max_rounds = serializers.IntegerField(required=False, min_value=1, max_value=10)
-        documents = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=100)
+        experts = serializers.ListField(
+            child=serializers.SlugField(), required=False, allow_empty=False, max_length=20,
+            help_text="Agent slugs to seat; left out, the best-ranked experts are chosen. "
+                      "Each panel type and plan sets how many.")
+        max_rounds = serializers.IntegerField(required=False, min_value=1, max_value=10,
+                                              help_text="Each panel type sets its own maximum.")
+        documents = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                          max_length=100, help_text="Ids of ready documents to ground the panel on.")
 
     class FilterSerializer(serializers.Serializer):
-        status = serializers.ChoiceField(choices=[s.lower() for s in Status.values], required=False)
+        status = serializers.ChoiceField(choices=PANEL_STATUSES, required=False)
         panel_type = serializers.ChoiceField(choices=list(REGISTRY), required=False)
 
+    @extend_schema(operation_id="panels_list", summary="Your panels, newest first", parameters=[FilterSerializer],
+                   responses={200: PanelSummarySerializer(many=True), **errors(*TENANT_ERRORS)})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(panel_list(user=request.user, **filters.validated_data), request, view=self)
         return paginator.get_paginated_response(PanelSummarySerializer(page, many=True).data)
 
+    @extend_schema(operation_id="panels_create", summary="Ask a panel; it is queued for the worker",
+                   request=InputSerializer, responses={201: PanelSerializer, **errors(*TENANT_ERRORS, 415, 429)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         panel = panel_create(user=request.user, **data.validated_data)
-        return Response(PanelDetailSerializer(panel_detail(user=request.user, panel_id=panel.pk)).data,
+        return Response(PanelSerializer(panel_detail(user=request.user, panel_id=panel.pk)).data,
                         status=status.HTTP_201_CREATED)
 
 
 class PanelDetailView(TenantAPIView):
+    @extend_schema(operation_id="panels_get",
+                   summary="A panel: status, members, rounds, consensus, recommendation, usage",
+                   responses={200: PanelSerializer, **errors(*TENANT_ERRORS)})
     def get(self, request, panel_id):
-        return Response(PanelDetailSerializer(panel_detail(user=request.user, panel_id=panel_id)).data)
+        return Response(PanelSerializer(panel_detail(user=request.user, panel_id=panel_id)).data)
 
 
 class PanelCancelView(TenantAPIView):
+    @extend_schema(operation_id="panels_cancel", summary="Cancel a panel that is not final yet", request=None,
+                   responses={200: PanelSummarySerializer, **errors(*TENANT_ERRORS, 409)})
     def post(self, request, panel_id):
         panel = panel_cancel(panel=panel_get(user=request.user, panel_id=panel_id))
         return Response(PanelSummarySerializer(panel).data)
 
 
 class PanelHumanInputView(TenantAPIView):
+    @extend_schema_serializer(component_name="HumanInput")
     class InputSerializer(serializers.Serializer):
-        expert_name = serializers.CharField(max_length=200)
-        text = serializers.CharField(max_length=5000)
+        expert_name = serializers.CharField(max_length=200, help_text="Who speaks, as the report will name them.")
+        text = serializers.CharField(min_length=10, max_length=5000)
 
+    @extend_schema(operation_id="panels_human_input", summary="Add a human expert's input to a hybrid panel",
+                   request=InputSerializer, responses={201: ContributionSerializer, **errors(*TENANT_ERRORS, 409, 415)})
     def post(self, request, panel_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -102,16 +130,19 @@ class PanelHumanInputView(TenantAPIView):
 
 
 class PanelRatingView(TenantAPIView):
+    @extend_schema_serializer(component_name="Rating")
     class InputSerializer(serializers.Serializer):
         score = serializers.IntegerField(min_value=1, max_value=5)
         comment = serializers.CharField(max_length=2000, required=False, allow_blank=True)
 
+    @extend_schema(operation_id="panels_rate", summary="Rate a completed panel (once per user)",
+                   request=InputSerializer, responses={201: RatingSerializer, **errors(*TENANT_ERRORS, 409, 415)})
     def post(self, request, panel_id):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         rating = panel_rate(panel=panel_get(user=request.user, panel_id=panel_id), user=request.user,
                             **data.validated_data)
-        return Response({"score": rating.score, "comment": rating.comment}, status=status.HTTP_201_CREATED)
+        return Response(RatingSerializer(rating).data, status=status.HTTP_201_CREATED)
 
 
 def _event(event) -> dict:
@@ -137,8 +168,24 @@ class PanelEventsView(TenantAPIView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     class InputSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, default=0)
+        after = serializers.IntegerField(min_value=0, default=0, help_text="Only events after this `seq`.")
 
+    @extend_schema(
+        operation_id="panels_events", summary="A panel's progress: JSON to poll, or a Server-Sent Events stream",
+        parameters=[InputSerializer, NO_FORMAT_PARAMETER, OpenApiParameter(
+            "Last-Event-ID", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
+            description="Resume a stream after this `seq` (an EventSource sends it when it reconnects)."),
+        ],
+        responses={
+            (200, "application/json"): OpenApiResponse(PanelEventsSerializer, "The events after `after`, to poll."),
+            (200, "text/event-stream"): OpenApiResponse(
+                OpenApiTypes.STR,
+                "With `Accept: text/event-stream`: one message per event (`id:` its seq, `event:` its kind, "
+                "`data:` a PanelEvent as JSON), a comment line as keep-alive, and `event: end` once the "
+                f"panel is final; the stream closes after {SSE_SECONDS} s."),
+            **errors(*TENANT_ERRORS, 406, media_type="application/json"),
+        },
+    )
     def get(self, request, panel_id):
         panel = panel_get(user=request.user, panel_id=panel_id)
         query = request.query_params.copy()
@@ -155,9 +202,10 @@ class PanelEventsView(TenantAPIView):
             return response
         events = panel_events(panel=panel, after=after)
         panel.refresh_from_db(fields=["status", "current_round"])
-        return Response({"status": panel.status.lower(), "current_round": panel.current_round,
-                         "rounds": panel.max_rounds, "events": [_event(e) for e in events],
-                         "last_seq": events[-1].id if events else after})
+        return Response(PanelEventsSerializer({
+            "status": panel.status.lower(), "current_round": panel.current_round, "rounds": panel.max_rounds,
+            "events": [_event(e) for e in events], "last_seq": events[-1].id if events else after,
+        }).data)
 
     @staticmethod
     def _stream(panel_id: int, schema: str, after: int):
@@ -213,6 +261,11 @@ class ExportView(TenantAPIView):
 class PanelExportMarkdownView(ExportView):
     file_renderer = MarkdownRenderer
 
+    @extend_schema(operation_id="panels_export_markdown", summary="The panel's report in Markdown",
+                   parameters=[NO_FORMAT_PARAMETER], responses={
+        (200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, "The report, as an attachment `panel-<id>.md`."),
+        **errors(*TENANT_ERRORS, 406, media_type="application/json"),
+    })
     def get(self, request, panel_id):
         panel = panel_detail(user=request.user, panel_id=panel_id)
         response = HttpResponse(report_markdown(panel), content_type="text/markdown; charset=utf-8")
@@ -223,6 +276,11 @@ class PanelExportMarkdownView(ExportView):
 class PanelExportPdfView(ExportView):
     file_renderer = PdfRenderer
 
+    @extend_schema(operation_id="panels_export_pdf", summary="The panel's report as a PDF",
+                   parameters=[NO_FORMAT_PARAMETER], responses={
+        (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, "The report, as an attachment `panel-<id>.pdf`."),
+        **errors(*TENANT_ERRORS, 406, media_type="application/json"),
+    })
     def get(self, request, panel_id):
         panel = panel_detail(user=request.user, panel_id=panel_id)
         response = HttpResponse(report_pdf(panel), content_type="application/pdf")

@@ -1,47 +1,49 @@
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from config.api.pagination import PageNumberPagination
-from tenants.api.base import TenantAPIView
+from config.api.schema import errors
 from config.errors import NotFound
+from rag.api.serializers import DocumentSerializer, SearchResultsSerializer
 from rag.models import Document
 from rag.retrieval import search
 from rag.selectors import document_get, document_list
 from rag.services import document_delete, document_upload
-
-
-class DocumentSerializer(serializers.ModelSerializer):
-    uploaded_by = serializers.CharField(source="uploaded_by.username", default=None, read_only=True)
-
-    class Meta:
-        model = Document
-        fields = ["id", "title", "original_name", "mime_type", "size", "checksum", "status", "failure_reason",
-                  "tags", "page_count", "chunk_count", "uploaded_by", "created_at", "processed_at"]
+from tenants.api.base import TENANT_ERRORS, TenantAPIView
 
 
 class DocumentListView(TenantAPIView):
     """POST a file (multipart: `file`, optional `title`, `tags`) -> 202 queued; GET the list."""
 
-    parser_classes = [MultiPartParser, FormParser]
+    parser_classes = [MultiPartParser]
+    pagination_class = PageNumberPagination
 
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=Document.Status.values, required=False)
         tag = serializers.CharField(max_length=50, required=False)
 
+    @extend_schema_serializer(component_name="DocumentUpload")
     class InputSerializer(serializers.Serializer):
-        file = serializers.FileField(allow_empty_file=True)
-        title = serializers.CharField(max_length=300, required=False, allow_blank=True)
+        file = serializers.FileField(allow_empty_file=True, help_text="PDF, Word (.docx), text or Markdown.")
+        title = serializers.CharField(max_length=300, required=False, allow_blank=True,
+                                      help_text="Defaults to the file's name.")
         tags = serializers.CharField(max_length=1000, required=False, allow_blank=True,
-                                     help_text="comma-separated")
+                                     help_text="Comma-separated, at most 20 tags of at most 50 characters.")
 
+    @extend_schema(operation_id="documents_list", summary="This tenant's documents", parameters=[FilterSerializer],
+                   responses={200: DocumentSerializer(many=True), **errors(*TENANT_ERRORS)})
     def get(self, request):
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        paginator = PageNumberPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(document_list(**filters.validated_data), request, view=self)
         return paginator.get_paginated_response(DocumentSerializer(page, many=True).data)
 
+    @extend_schema(operation_id="documents_upload", summary="Upload a document; it is queued for ingestion",
+                   request=InputSerializer,
+                   responses={202: DocumentSerializer, **errors(*TENANT_ERRORS, 409, 413, 415, 429)})
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -54,12 +56,16 @@ class DocumentListView(TenantAPIView):
 
 
 class DocumentDetailView(TenantAPIView):
+    @extend_schema(operation_id="documents_get", summary="One document and its ingestion status",
+                   responses={200: DocumentSerializer, **errors(*TENANT_ERRORS)})
     def get(self, request, document_id):
         document = document_get(document_id=document_id)
         if document is None:
             raise NotFound(f"There is no document {document_id}.")
         return Response(DocumentSerializer(document).data)
 
+    @extend_schema(operation_id="documents_delete", summary="Delete a document (its uploader or a tenant admin)",
+                   responses={204: None, **errors(*TENANT_ERRORS)})
     def delete(self, request, document_id):
         document_delete(document_id=document_id, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -70,10 +76,15 @@ class SearchView(TenantAPIView):
 
     class InputSerializer(serializers.Serializer):
         q = serializers.CharField(min_length=2, max_length=2000)
-        k = serializers.IntegerField(min_value=1, max_value=50, default=8)
-        document = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False)
-        tag = serializers.ListField(child=serializers.CharField(max_length=50), required=False)
+        k = serializers.IntegerField(min_value=1, max_value=50, default=8, help_text="How many passages.")
+        document = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
+                                         help_text="Only these documents (repeat the parameter).")
+        tag = serializers.ListField(child=serializers.CharField(max_length=50), required=False,
+                                    help_text="Only documents with one of these tags (repeat the parameter).")
 
+    @extend_schema(operation_id="search", summary="Hybrid retrieval (vector and full text) over the documents",
+                   parameters=[InputSerializer],
+                   responses={200: SearchResultsSerializer, **errors(*TENANT_ERRORS, 502, 503)})
     def get(self, request):
         params = self.InputSerializer(data={
             **{key: request.query_params.get(key) for key in ("q", "k") if key in request.query_params},
@@ -84,7 +95,4 @@ class SearchView(TenantAPIView):
         data = params.validated_data
         result = search(query=data["q"], k=data["k"], document_ids=data.get("document"), tags=data.get("tag"),
                         purpose=f"api:{request.user.pk}")
-        return Response({"query": result.query, "search_id": result.record_id,
-                         "results": [hit.as_dict() for hit in result.hits]})
-
-
+        return Response(SearchResultsSerializer(result).data)

@@ -1,11 +1,27 @@
-"""The base of every tenant API view: authentication, the tenant check and throttling."""
+"""The base of every tenant API view: authentication, the tenant check and throttling, and
+what the OpenAPI schema says about all of them (the X-Tenant-ID header, the shared errors)."""
 
 from django.db import connection
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import permissions
 from rest_framework.authentication import TokenAuthentication
+from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
 from tenants.context import TenantContextMissing
+from tenants.middleware import TENANT_HEADER
+from tenants.models import SCHEMA_NAME
+
+# The errors any tenant endpoint can answer: a malformed X-Tenant-ID or invalid input (400),
+# no or a wrong token (401), a suspended tenant, another tenant's host or no API access on
+# the plan (403), an unknown tenant (404). Views list these plus their own.
+TENANT_ERRORS = (400, 401, 403, 404)
+
+TENANT_HEADER_PARAMETER = OpenApiParameter(
+    TENANT_HEADER, str, OpenApiParameter.HEADER, required=False, pattern=SCHEMA_NAME.pattern,
+    description="The tenant's id (e.g. `acme`), on the platform host only, for clients behind an API gateway. "
+                "On a tenant's own host leave it out: naming another tenant there is refused (403).",
+)
 
 
 class TenantActive(permissions.BasePermission):
@@ -24,11 +40,30 @@ class TenantActive(permissions.BasePermission):
         return True
 
 
+@extend_schema(parameters=[TENANT_HEADER_PARAMETER])
 class TenantAPIView(APIView):
-    """Authentication, tenant checks and throttling for every tenant endpoint."""
+    """Authentication, tenant checks and throttling for every tenant endpoint. Request
+    bodies are JSON (an upload view sets its own parsers)."""
 
     permission_classes = [TenantActive, permissions.IsAuthenticated]
+    parser_classes = [JSONParser]
 
     @property
     def tenant(self):
         return self.request.tenant
+
+
+def tenant_header_once(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: X-Tenant-ID is described once, in
+    `components.parameters`, and every operation refers to it."""
+    reference = {"$ref": "#/components/parameters/TenantHeader"}
+    described = None
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            parameters = operation.get("parameters", [])
+            for index, parameter in enumerate(parameters):
+                if parameter.get("in") == "header" and parameter.get("name") == TENANT_HEADER:
+                    described, parameters[index] = parameter, reference
+    if described is not None:
+        result.setdefault("components", {})["parameters"] = {"TenantHeader": described}
+    return result

@@ -1,13 +1,13 @@
 from django.contrib.auth import authenticate
+from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from tenants.configuration import mask_secret
-from tenants.api.base import TenantActive, TenantAPIView
+from config.api.schema import errors
 from config.errors import DomainError
-from tenants.configuration import TenantConfiguration
+from tenants.api.base import TENANT_ERRORS, TenantActive, TenantAPIView
+from tenants.api.serializers import TenantSerializer
 from tenants.throttling import signin_check, signin_failure_record, signin_success_record
 
 
@@ -16,17 +16,26 @@ class InvalidCredentials(DomainError):
     status_code = 400
 
 
-class TokenObtainView(APIView):
+class TokenObtainView(TenantAPIView):
     """POST username + password -> {"token": ...}; the token exists only in this tenant.
     Failed attempts count against the same per-user and per-IP limits as the sign-in page."""
 
     authentication_classes = []
     permission_classes = [TenantActive]
 
+    @extend_schema_serializer(component_name="Token")
     class InputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
         password = serializers.CharField(max_length=256, trim_whitespace=False)
 
+    @extend_schema_serializer(component_name="Token")
+    class OutputSerializer(serializers.Serializer):
+        token = serializers.CharField(source="key", help_text="Send it as `Authorization: Token <token>`.")
+
+    @extend_schema(
+        operation_id="auth_token", summary="Get an API token (username and password of this tenant)",
+        request=InputSerializer, responses={200: OutputSerializer, **errors(400, 403, 404, 415, 429)},
+    )
     def post(self, request):
         data = self.InputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -38,23 +47,13 @@ class TokenObtainView(APIView):
             raise InvalidCredentials("Unable to sign in with that username and password on this tenant.")
         signin_success_record(username=username)
         token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        return Response(self.OutputSerializer(token).data)
 
 
 class TenantDetailView(TenantAPIView):
     """The current tenant: name, tier, status, features, limits, branding."""
 
+    @extend_schema(operation_id="tenant_get", summary="The current tenant and its configuration",
+                   responses={200: TenantSerializer, **errors(*TENANT_ERRORS)})
     def get(self, request):
-        tenant = request.tenant
-        configuration: TenantConfiguration = tenant.configuration
-        body = {
-            "id": tenant.schema_name,
-            "name": tenant.name,
-            "tier": tenant.tier,
-            "status": tenant.status,
-            **configuration.as_dict(),
-        }
-        body["llm"]["api_key"] = mask_secret(tenant.llm_api_key)
-        return Response(body)
-
-
+        return Response(TenantSerializer(request.tenant).data)

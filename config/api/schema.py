@@ -1,0 +1,60 @@
+"""What every operation of the OpenAPI schema shares: the one Error body, the error
+responses a view lists by status code, and the Retry-After header on every 429 (a hook).
+
+A view documents itself with `@extend_schema(operation_id=..., responses={200: X,
+**errors(400, 404)})`; tests/config/test_api_schema.py fails for an operation that does not.
+"""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import serializers
+
+ERROR_DESCRIPTIONS = {
+    400: "Invalid input: `details.fields` names each field and what is wrong with it.",
+    401: "No credentials, or a token that is not valid on this tenant.",
+    403: "Not allowed: the tenant is suspended or its plan has no API access, X-Tenant-ID names "
+         "another tenant than the host, or the user may not do this.",
+    404: "No such object here, or no such tenant.",
+    406: "The Accept header asks for a media type this endpoint does not produce.",
+    409: "The request conflicts with the object's current state.",
+    413: "The file or the request body is too large.",
+    415: "The Content-Type, or the uploaded file's type, is not one this endpoint accepts.",
+    429: "A limit was reached; `Retry-After` says how many seconds to wait when waiting helps.",
+    502: "The model or embedding provider answered with an error.",
+    503: "A provider or a service this endpoint needs is unavailable; try again later.",
+}
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Machine-readable, e.g. `invalid`, `not_found`, `limit_exceeded`.")
+    message = serializers.CharField(help_text="What was wrong and what to do, for people.")
+    details = serializers.DictField(help_text="More about the error; `fields` for invalid input.")
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorSerializer(serializers.Serializer):
+    """The one shape of every API error: `{"error": {"code", "message", "details"}}`."""
+
+    error = ErrorDetailSerializer()
+
+
+def errors(*status_codes: int, media_type: str | None = None) -> dict:
+    """Error responses for `@extend_schema(responses=...)`, each with the Error body. Views
+    that also render files or streams pass `media_type="application/json"`, since errors are
+    always JSON there."""
+    return {
+        (code if media_type is None else (code, media_type)): OpenApiResponse(ErrorSerializer, ERROR_DESCRIPTIONS[code])
+        for code in status_codes
+    }
+
+
+def retry_after_on_429(result, generator, request, public):
+    """A drf-spectacular postprocessing hook: every 429 response documents `Retry-After`."""
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            too_many = operation.get("responses", {}).get("429")
+            if too_many is not None:
+                too_many.setdefault("headers", {})["Retry-After"] = {
+                    "schema": {"type": "integer"},
+                    "description": "Seconds to wait before trying again (sent when waiting helps).",
+                }
+    return result

@@ -1,0 +1,70 @@
+"""The tenant as the API shows it: its configuration (tier preset plus overrides), with the
+LLM key masked. One field per setting of tenants/configuration.py's dataclasses
+(tests/config/test_api_schema.py checks that none is missing)."""
+
+from rest_framework import serializers
+
+from tenants.configuration import TIERS, mask_secret
+from tenants.models import Tenant
+
+
+class TenantFeaturesSerializer(serializers.Serializer):
+    structured = serializers.BooleanField()
+    open = serializers.BooleanField()
+    socratic = serializers.BooleanField()
+    adversarial = serializers.BooleanField()
+    delphi = serializers.BooleanField()
+    hybrid = serializers.BooleanField()
+    api_access = serializers.BooleanField()
+    custom_agents = serializers.BooleanField()
+    advanced_analytics = serializers.BooleanField()
+
+
+class TenantLimitsSerializer(serializers.Serializer):
+    max_panels_per_month = serializers.IntegerField()
+    max_experts_per_panel = serializers.IntegerField()
+    max_concurrent_panels = serializers.IntegerField()
+    max_tokens_per_panel = serializers.IntegerField()
+    max_documents = serializers.IntegerField()
+    max_storage_mb = serializers.IntegerField()
+
+
+class TenantBrandingSerializer(serializers.Serializer):
+    display_name = serializers.CharField()
+    logo_url = serializers.CharField()
+    favicon_url = serializers.CharField()
+    primary_color = serializers.CharField()
+    secondary_color = serializers.CharField()
+    accent_color = serializers.CharField()
+    font_family = serializers.CharField()
+    custom_css = serializers.CharField()
+
+
+class TenantPanelDefaultsSerializer(serializers.Serializer):
+    panel_type = serializers.CharField()
+    rounds = serializers.IntegerField()
+    consensus_threshold = serializers.FloatField()
+
+
+class TenantLLMSerializer(serializers.Serializer):
+    """The tenant's own LLM provider and model ("" where the platform's default applies)."""
+
+    provider = serializers.CharField(source="configuration.llm.provider")
+    model = serializers.CharField(source="configuration.llm.model")
+    base_url = serializers.CharField(source="configuration.llm.base_url")
+    api_key = serializers.SerializerMethodField(help_text="Masked: never shown back in full.")
+
+    def get_api_key(self, tenant) -> str:
+        return mask_secret(tenant.llm_api_key)
+
+
+class TenantSerializer(serializers.Serializer):
+    id = serializers.CharField(source="schema_name")
+    name = serializers.CharField()
+    tier = serializers.ChoiceField(choices=TIERS)
+    status = serializers.ChoiceField(choices=Tenant.Status.choices)
+    features = TenantFeaturesSerializer(source="configuration.features")
+    limits = TenantLimitsSerializer(source="configuration.limits")
+    branding = TenantBrandingSerializer(source="configuration.branding")
+    panel_defaults = TenantPanelDefaultsSerializer(source="configuration.panel_defaults")
+    llm = TenantLLMSerializer(source="*")
