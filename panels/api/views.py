@@ -173,7 +173,7 @@ class PanelEventsView(TenantAPIView):
     @extend_schema(
         operation_id="panels_events", summary="A panel's progress: JSON to poll, or a Server-Sent Events stream",
         parameters=[InputSerializer, NO_FORMAT_PARAMETER, OpenApiParameter(
-            "Last-Event-ID", OpenApiTypes.INT, OpenApiParameter.HEADER, required=False,
+            "Last-Event-ID", {"type": "integer", "minimum": 0}, OpenApiParameter.HEADER, required=False,
             description="Resume a stream after this `seq` (an EventSource sends it when it reconnects)."),
         ],
         responses={
