@@ -264,6 +264,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "config.api.schema.retry_after_on_429",
+        "config.api.schema.query_enums_by_name",
         "tenants.api.base.tenant_header_once",
     ],
     "ENUM_NAME_OVERRIDES": {

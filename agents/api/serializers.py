@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.domains import DISPOSITIONS, DOMAINS
@@ -30,11 +31,21 @@ class AgentDetailSerializer(AgentSerializer):
     system_prompt = serializers.CharField(read_only=True)
 
 
+@extend_schema_field({
+    "type": "object", "additionalProperties": False,
+    "properties": {domain: {"type": "array", "items": {"type": "string"}} for domain in DOMAINS},
+}, component_name="PreferredAgents")
+class PreferredAgentsField(serializers.DictField):
+    """Per domain, agent slugs. The schema names the domains, the only keys
+    preferences_set accepts (OpenAPI 3.0 cannot constrain the keys of a map otherwise)."""
+
+    child = serializers.ListField(child=serializers.CharField())
+
+
 class AgentPreferencesSerializer(serializers.Serializer):
     """The organisation's expert preferences: what PUT takes and what GET and PUT return."""
 
-    preferred = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), default=dict,
-        help_text="Per domain (e.g. `regulatory_affairs`), the agent slugs to seat first, in order.")
+    preferred = PreferredAgentsField(
+        default=dict, help_text="Per domain (e.g. `regulatory_affairs`), the agent slugs to seat first, in order.")
     disabled = serializers.ListField(child=serializers.CharField(), default=list,
                                      help_text="Agent slugs never seated on this tenant's panels.")

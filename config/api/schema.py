@@ -58,3 +58,23 @@ def retry_after_on_429(result, generator, request, public):
                     "description": "Seconds to wait before trying again (sent when waiting helps).",
                 }
     return result
+
+
+def query_enums_by_name(result, generator, request, public):
+    """A drf-spectacular postprocessing hook (after postprocess_schema_enums): a query
+    parameter whose choices are those of a named enum refers to it, so a generated client
+    has one PanelTypeEnum rather than one enum per operation."""
+    named = {
+        tuple(sorted(map(str, schema["enum"]))): name
+        for name, schema in result.get("components", {}).get("schemas", {}).items() if "enum" in schema
+    }
+    for path_item in result.get("paths", {}).values():
+        for operation in path_item.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                choices = schema.get("items", schema)
+                name = named.get(tuple(sorted(map(str, choices.get("enum", [])))))
+                if name and parameter.get("in") == "query":
+                    choices.clear()
+                    choices["$ref"] = f"#/components/schemas/{name}"
+    return result

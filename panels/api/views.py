@@ -67,7 +67,7 @@ class PanelListView(TenantAPIView):
                             for key in ("min_length", "max_length")})
         panel_type = serializers.ChoiceField(choices=list(REGISTRY))
         experts = serializers.ListField(
-            child=serializers.SlugField(), required=False, allow_empty=False, max_length=20,
+            child=serializers.SlugField(), required=False, min_length=1, max_length=20,
             help_text="Agent slugs to seat; left out, the best-ranked experts are chosen. "
                       "Each panel type and plan sets how many.")
         max_rounds = serializers.IntegerField(required=False, min_value=1, max_value=10,
