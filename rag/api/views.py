@@ -1,3 +1,4 @@
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.parsers import MultiPartParser
@@ -12,6 +13,10 @@ from rag.retrieval import search
 from rag.selectors import document_get, document_list
 from rag.services import document_delete, document_upload
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
+
+
+# At most 20 comma-separated tags of at most 50 characters (one tag, or 2 to 20 with commas).
+TAGS = RegexValidator(r"^([^,]{1,50}|[^,]{0,50}(,[^,]{0,50}){1,19})$", "At most 20 tags, each at most 50 characters.")
 
 
 class DocumentListView(TenantAPIView):
@@ -29,8 +34,9 @@ class DocumentListView(TenantAPIView):
         file = serializers.FileField(allow_empty_file=True, help_text="PDF, Word (.docx), text or Markdown.")
         title = serializers.CharField(max_length=300, required=False, allow_blank=True,
                                       help_text="Defaults to the file's name.")
-        tags = serializers.CharField(max_length=1000, required=False, allow_blank=True,
-                                     help_text="Comma-separated, at most 20 tags of at most 50 characters.")
+        tags = serializers.CharField(
+            max_length=1000, required=False, allow_blank=True, help_text="Comma-separated, e.g. `payers, pricing`.",
+            validators=[TAGS])
 
     @extend_schema(operation_id="documents_list", summary="This tenant's documents", parameters=[FilterSerializer],
                    responses={200: DocumentSerializer(many=True), **errors(*TENANT_ERRORS)})
