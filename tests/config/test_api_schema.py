@@ -157,8 +157,9 @@ def _bound_problems(parameter: dict) -> list[str]:
 def contract_problems(urlconf) -> list[str]:
     """Everything that keeps the urlconf's API from being fully described by its schema."""
     schema, warned = generate(urlconf)
-    problems = ["drf-spectacular warned while generating the schema (run manage.py spectacular "
-                "--validate --fail-on-warn to see why)"] if warned else []
+    warning = ("drf-spectacular warned while generating the schema "
+               "(run manage.py spectacular --validate --fail-on-warn to see why)")
+    problems = [warning] if warned else []
     operations = schema.get("paths", {})
     for openapi_path, method, view in api_endpoints(urlconf):
         where = f"{method.upper()} {openapi_path}"
