@@ -5,6 +5,8 @@ A view documents itself with `@extend_schema(operation_id=..., responses={200: X
 **errors(400, 404)})`; tests/config/test_api_schema.py fails for an operation that does not.
 """
 
+from django.core.validators import RegexValidator
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers
 
@@ -45,6 +47,24 @@ def errors(*status_codes: int, media_type: str | None = None) -> dict:
         (code if media_type is None else (code, media_type)): OpenApiResponse(ErrorSerializer, ERROR_DESCRIPTIONS[code])
         for code in status_codes
     }
+
+
+class TrimmedTextExtension(OpenApiSerializerFieldExtension):
+    """DRF trims a CharField's input before it checks blankness and `min_length`, so "  x"
+    is refused where `minLength: 2` alone would accept it. The schema says so with a
+    pattern: the text has a non-space character, and `min_length` characters once trimmed."""
+
+    target_class = "rest_framework.serializers.CharField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
+        has_pattern = "pattern" in schema or any(isinstance(v, RegexValidator) for v in field.validators)
+        if direction == "request" and field.trim_whitespace and not field.allow_blank and not has_pattern:
+            length = field.min_length or 1
+            schema["pattern"] = r"\S" if length == 1 else rf"^\s*\S[\s\S]{{{length - 2},}}\S\s*$"
+        return schema
 
 
 def retry_after_on_429(result, generator, request, public):

@@ -317,3 +317,12 @@ def test_the_platform_host_serves_this_schema_and_swagger_ui(client, schema):
     assert served["components"]["schemas"].keys() == schema["components"]["schemas"].keys()
     docs = client.get("/api/v1/docs/", HTTP_HOST="localhost")
     assert docs.status_code == 200 and b"/api/v1/schema/" in docs.content
+
+
+@pytest.mark.parametrize("text", ["What now?", "  What now? ", "What now?!", " What now?! ", "\t\x1f" + "x" * 9, "x" * 5000])
+def test_a_text_fields_pattern_accepts_what_its_serializer_accepts_once_trimmed(schema, text):
+    from panels.api.views import PanelListView
+
+    pattern = schema["components"]["schemas"]["PanelCreateRequest"]["properties"]["query"]["pattern"]
+    accepted = PanelListView.InputSerializer(data={"query": text, "panel_type": "open"}).is_valid()
+    assert accepted == bool(re.search(pattern, text)) == (len(text.strip()) >= 10)
