@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test doctor bench clean
+.PHONY: install run test fuzz doctor bench clean
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,12 @@ run: install
 ## in .data/test so a running `make run` is not disturbed).
 test: install
 	ASKPANEL_DATA_DIR=$${ASKPANEL_DATA_DIR:-.data/test} MEDIA_ROOT=$${MEDIA_ROOT:-.data/test/media} $(PY) -m config.launcher exec -- $(PY) -m pytest $(PYTEST_ARGS)
+
+## A longer schemathesis run than the suite's (tests/api/test_schemathesis.py): 10 minutes,
+## a new seed each time; FUZZ_MAX_TIME, FUZZ_MAX_EXAMPLES and FUZZ_SEED override.
+fuzz: install
+	FUZZ_MAX_TIME=$${FUZZ_MAX_TIME:-600} FUZZ_MAX_EXAMPLES=$${FUZZ_MAX_EXAMPLES:-300} FUZZ_SEED=$${FUZZ_SEED:-random} \
+		$(MAKE) test PYTEST_ARGS="tests/api/test_schemathesis.py --timeout 0"
 
 doctor: install
 	$(PY) manage.py doctor

@@ -77,11 +77,12 @@ def _drop_tenant(schema_name: str) -> None:
 
 
 @contextmanager
-def tenant_site(server: LiveServer, schema_name: str, *, username: str, is_admin: bool = False):
+def tenant_site(server: LiveServer, schema_name: str, *, username: str, is_admin: bool = False,
+                limits: dict | None = None):
     """An enterprise tenant (every panel type, the API on) with one user, committed, and
     dropped (with its files) at the end."""
     _drop_tenant(schema_name)  # left by an interrupted run
-    tenant = make_tenant(schema_name, name=schema_name.title(), tier="enterprise")
+    tenant = make_tenant(schema_name, name=schema_name.title(), tier="enterprise", limits=limits)
     user = make_user(tenant, username, password=PASSWORD, is_admin=is_admin)
     try:
         yield ApiSite(server, tenant, user, PASSWORD)
