@@ -8,6 +8,7 @@ from agents.selectors import agent_get, agent_list
 from agents.tenant.selectors import preferences_get
 from agents.tenant.services import preferences_set
 from config.api.pagination import PageNumberPagination
+from config.api.params import query_data
 from config.api.schema import errors
 from config.errors import Forbidden, NotFound
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
@@ -26,7 +27,7 @@ class AgentListView(TenantAPIView):
     @extend_schema(operation_id="agents_list", summary="The expert catalog", parameters=[FilterSerializer],
                    responses={200: AgentSerializer(many=True), **errors(*TENANT_ERRORS)})
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_data(request))
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         agents = agent_list(domain=data.get("domain"), tier=data.get("tier"), query=data.get("q"))

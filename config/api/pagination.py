@@ -1,5 +1,7 @@
 from rest_framework import pagination, serializers
 
+from config.api.params import query_data
+
 
 class PageNumberPagination(pagination.PageNumberPagination):
     """`?page=` and `?page_size=` (a larger size than 200 is capped at 200); responses carry
@@ -16,7 +18,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         # Refuse what is not a page (400) rather than fall back to a default without a word.
-        self.QuerySerializer(data=request.query_params).is_valid(raise_exception=True)
+        self.QuerySerializer(data=query_data(request)).is_valid(raise_exception=True)
         return super().paginate_queryset(queryset, request, view=view)
 
     def get_schema_operation_parameters(self, view):

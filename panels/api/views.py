@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from agents.domains import DOMAINS
 from agents.ranking import DEFAULT_K, MAX_K
 from config.api.pagination import PageNumberPagination
+from config.api.params import query_data
 from config.api.schema import errors
 from panels.api.serializers import (
     PANEL_STATUSES, AgentRecommendationsSerializer, ContributionSerializer, PanelEventsSerializer, PanelSerializer,
@@ -26,6 +27,7 @@ from panels.types import REGISTRY
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
 
 SSE_SECONDS = 120
+MAX_SEQ = 2**63 - 1  # event ids are bigints
 # Views with a second renderer would get DRF's `?format=` in the schema; the media type is
 # chosen with Accept, so the schema leaves it out.
 NO_FORMAT_PARAMETER = OpenApiParameter("format", exclude=True)
@@ -47,7 +49,7 @@ class AgentRecommendView(TenantAPIView):
                    parameters=[InputSerializer],
                    responses={200: AgentRecommendationsSerializer, **errors(*TENANT_ERRORS, 502, 503)})
     def get(self, request):
-        params = self.InputSerializer(data=request.query_params)
+        params = self.InputSerializer(data=query_data(request, lists=("domain",)))
         params.is_valid(raise_exception=True)
         data = params.validated_data
         ranked = experts_recommend(question=data["q"], k=data["k"], panel_type=data.get("panel_type"),
@@ -82,7 +84,7 @@ class PanelListView(TenantAPIView):
     @extend_schema(operation_id="panels_list", summary="Your panels, newest first", parameters=[FilterSerializer],
                    responses={200: PanelSummarySerializer(many=True), **errors(*TENANT_ERRORS)})
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_data(request))
         filters.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(panel_list(user=request.user, **filters.validated_data), request, view=self)
@@ -168,12 +170,16 @@ class PanelEventsView(TenantAPIView):
     renderer_classes = [JSONRenderer, EventStreamRenderer]
 
     class InputSerializer(serializers.Serializer):
-        after = serializers.IntegerField(min_value=0, default=0, help_text="Only events after this `seq`.")
+        after = serializers.IntegerField(min_value=0, max_value=MAX_SEQ, default=0,
+                                         help_text="Only events after this `seq`.")
+
+    class ResumeSerializer(serializers.Serializer):
+        last_event_id = serializers.IntegerField(min_value=0, max_value=MAX_SEQ, label="Last-Event-ID")
 
     @extend_schema(
         operation_id="panels_events", summary="A panel's progress: JSON to poll, or a Server-Sent Events stream",
         parameters=[InputSerializer, NO_FORMAT_PARAMETER, OpenApiParameter(
-            "Last-Event-ID", {"type": "integer", "minimum": 0}, OpenApiParameter.HEADER, required=False,
+            "Last-Event-ID", {"type": "integer", "minimum": 0, "maximum": MAX_SEQ}, OpenApiParameter.HEADER,
             description="Resume a stream after this `seq` (an EventSource sends it when it reconnects)."),
         ],
         responses={
@@ -188,12 +194,13 @@ class PanelEventsView(TenantAPIView):
     )
     def get(self, request, panel_id):
         panel = panel_get(user=request.user, panel_id=panel_id)
-        query = request.query_params.copy()
-        if request.headers.get("Last-Event-ID"):
-            query["after"] = request.headers["Last-Event-ID"]
-        params = self.InputSerializer(data=query)
+        params = self.InputSerializer(data=query_data(request))
         params.is_valid(raise_exception=True)
         after = params.validated_data["after"]
+        if "Last-Event-ID" in request.headers:  # an EventSource sends it only when it has one
+            resumed = self.ResumeSerializer(data={"last_event_id": request.headers["Last-Event-ID"]})
+            resumed.is_valid(raise_exception=True)
+            after = resumed.validated_data["last_event_id"]
         if "text/event-stream" in request.headers.get("Accept", ""):
             response = StreamingHttpResponse(self._stream(panel.pk, connection.schema_name, after),
                                              content_type="text/event-stream")

@@ -5,6 +5,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 
 from config.api.pagination import PageNumberPagination
+from config.api.params import query_data
 from config.api.schema import errors
 from config.errors import NotFound
 from rag.api.serializers import DocumentSerializer, SearchResultsSerializer
@@ -41,7 +42,7 @@ class DocumentListView(TenantAPIView):
     @extend_schema(operation_id="documents_list", summary="This tenant's documents", parameters=[FilterSerializer],
                    responses={200: DocumentSerializer(many=True), **errors(*TENANT_ERRORS)})
     def get(self, request):
-        filters = self.FilterSerializer(data=request.query_params)
+        filters = self.FilterSerializer(data=query_data(request))
         filters.is_valid(raise_exception=True)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(document_list(**filters.validated_data), request, view=self)
@@ -92,11 +93,7 @@ class SearchView(TenantAPIView):
                    parameters=[InputSerializer],
                    responses={200: SearchResultsSerializer, **errors(*TENANT_ERRORS, 502, 503)})
     def get(self, request):
-        params = self.InputSerializer(data={
-            **{key: request.query_params.get(key) for key in ("q", "k") if key in request.query_params},
-            "document": request.query_params.getlist("document"),
-            "tag": request.query_params.getlist("tag"),
-        })
+        params = self.InputSerializer(data=query_data(request, lists=("document", "tag")))
         params.is_valid(raise_exception=True)
         data = params.validated_data
         result = search(query=data["q"], k=data["k"], document_ids=data.get("document"), tags=data.get("tag"),

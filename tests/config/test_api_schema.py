@@ -326,3 +326,29 @@ def test_a_text_fields_pattern_accepts_what_its_serializer_accepts_once_trimmed(
     pattern = schema["components"]["schemas"]["PanelCreateRequest"]["properties"]["query"]["pattern"]
     accepted = PanelListView.InputSerializer(data={"query": text, "panel_type": "open"}).is_valid()
     assert accepted == bool(re.search(pattern, text)) == (len(text.strip()) >= 10)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [
+    "/api/v1/documents/?status=", "/api/v1/panels/?panel_type=", "/api/v1/agents/?tier=", "/api/v1/agents/?q=",
+    "/api/v1/agents/?page_size=", "/api/v1/agents/?page=0", "/api/v1/agents/recommend/?q=Which+pathway&k=",
+    "/api/v1/search/?q=pathway&k=",
+])
+def test_an_empty_or_out_of_bounds_query_value_is_refused_as_the_schema_says(alpha_api, url):
+    response = alpha_api.get(url)
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid", response.json()
+
+
+@pytest.mark.django_db
+def test_the_event_cursor_is_checked_in_the_query_and_in_last_event_id(catalog, alpha, alpha_user, alpha_api):
+    from tests.factories import make_panel
+
+    panel = make_panel(alpha, alpha_user)
+    url = f"/api/v1/panels/{panel.pk}/events/"
+    everything = alpha_api.get(url).json()
+    assert everything["events"] and everything["last_seq"] == everything["events"][-1]["seq"]
+    assert alpha_api.get(url, {"after": -1}, HTTP_LAST_EVENT_ID="0").status_code == 400
+    assert alpha_api.get(url, HTTP_LAST_EVENT_ID=str(2**63)).status_code == 400
+    assert alpha_api.get(url, HTTP_LAST_EVENT_ID="").status_code == 400
+    resumed = alpha_api.get(url, {"after": 0}, HTTP_LAST_EVENT_ID=str(everything["last_seq"])).json()
+    assert resumed["events"] == [] and resumed["last_seq"] == everything["last_seq"]  # the header wins
