@@ -19,8 +19,8 @@ TENANT_ERRORS = (400, 401, 403, 404)
 
 TENANT_HEADER_PARAMETER = OpenApiParameter(
     TENANT_HEADER, str, OpenApiParameter.HEADER, required=False, pattern=SCHEMA_NAME.pattern,
-    description="The tenant's id (e.g. `acme`), on the platform host only, for clients behind an API gateway. "
-                "On a tenant's own host leave it out: naming another tenant there is refused (403).",
+    description="The tenant's id (e.g. `acme`), for clients behind an API gateway that call the platform host. "
+                "On a tenant's own host leave it out or name that tenant: naming another is refused (403).",
 )
 
 
