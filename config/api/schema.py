@@ -1,5 +1,6 @@
-"""What every operation of the OpenAPI schema shares: the one Error body, the error
-responses a view lists by status code, and the Retry-After header on every 429 (a hook).
+"""What every operation of the OpenAPI schema shares: the one Error body and the error
+responses a view lists by status code; how trimmed text fields are described; and the
+postprocessing hooks of SPECTACULAR_SETTINGS (Retry-After on every 429, query enums by name).
 
 A view documents itself with `@extend_schema(operation_id=..., responses={200: X,
 **errors(400, 404)})`; tests/config/test_api_schema.py fails for an operation that does not.
