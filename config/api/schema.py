@@ -50,10 +50,22 @@ def errors(*status_codes: int, media_type: str | None = None) -> dict:
     }
 
 
+# The characters str.strip() removes (str.isspace()), spelled out: a JSON Schema pattern is
+# ECMA-262, whose `\s` lacks \x1c-\x1f and \x85 (tests/config/test_api_schema.py checks the list).
+SPACE = r"\u0009-\u000d\u001c-\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+
+
+def trimmed_length_pattern(length: int) -> str:
+    """A pattern for text that has at least `length` characters once trimmed."""
+    if length <= 1:
+        return f"[^{SPACE}]"
+    return f"^[{SPACE}]*[^{SPACE}][\\s\\S]{{{length - 2},}}[^{SPACE}][{SPACE}]*$"
+
+
 class TrimmedTextExtension(OpenApiSerializerFieldExtension):
     """DRF trims a CharField's input before it checks blankness and `min_length`, so "  x"
     is refused where `minLength: 2` alone would accept it. The schema says so with a
-    pattern: the text has a non-space character, and `min_length` characters once trimmed."""
+    pattern: the text has `min_length` characters (at least one) once trimmed."""
 
     target_class = "rest_framework.serializers.CharField"
     match_subclasses = True
@@ -63,8 +75,7 @@ class TrimmedTextExtension(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(field, direction, bypass_extensions=True)
         has_pattern = "pattern" in schema or any(isinstance(v, RegexValidator) for v in field.validators)
         if direction == "request" and field.trim_whitespace and not field.allow_blank and not has_pattern:
-            length = field.min_length or 1
-            schema["pattern"] = r"\S" if length == 1 else rf"^\s*\S[\s\S]{{{length - 2},}}\S\s*$"
+            schema["pattern"] = trimmed_length_pattern(field.min_length or 1)
         return schema
 
 

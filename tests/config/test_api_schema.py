@@ -319,7 +319,10 @@ def test_the_platform_host_serves_this_schema_and_swagger_ui(client, schema):
     assert docs.status_code == 200 and b"/api/v1/schema/" in docs.content
 
 
-@pytest.mark.parametrize("text", ["What now?", "  What now? ", "What now?!", " What now?! ", "\t\x1f" + "x" * 9, "x" * 5000])
+@pytest.mark.parametrize("text", [
+    "What now?", "  What now? ", "What now?!", " What now?! ", "\t\x1f" + "x" * 9, "\x85" + "x" * 9 + "\x1d",
+    "\u3000" + "x" * 10, "x" * 5000,
+])
 def test_a_text_fields_pattern_accepts_what_its_serializer_accepts_once_trimmed(schema, text):
     from panels.api.views import PanelListView
 
@@ -352,3 +355,11 @@ def test_the_event_cursor_is_checked_in_the_query_and_in_last_event_id(catalog, 
     assert alpha_api.get(url, HTTP_LAST_EVENT_ID="").status_code == 400
     resumed = alpha_api.get(url, {"after": 0}, HTTP_LAST_EVENT_ID=str(everything["last_seq"])).json()
     assert resumed["events"] == [] and resumed["last_seq"] == everything["last_seq"]  # the header wins
+
+
+def test_the_patterns_spaces_are_the_ones_str_strip_removes():
+    from config.api.schema import SPACE
+
+    stripped = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    described = {chr(c) for c in range(0x110000) if not 0xD800 <= c < 0xE000 and re.fullmatch(f"[{SPACE}]", chr(c))}
+    assert described == stripped
