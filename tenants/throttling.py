@@ -8,6 +8,8 @@ the window has passed, so guessing cannot continue at the limit's pace.
 
 from __future__ import annotations
 
+import hashlib
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -20,8 +22,10 @@ class SignInThrottled(DomainError):
 
 
 def _keys(*, username: str, ip: str) -> list[tuple[str, int]]:
+    # A username is whatever was typed: hashed, so a key never carries odd characters.
+    user = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
     return [
-        (f"signin-failures:user:{username.strip().lower()}", settings.LOGIN_FAILURES_PER_USER),
+        (f"signin-failures:user:{user}", settings.LOGIN_FAILURES_PER_USER),
         (f"signin-failures:ip:{ip}", settings.LOGIN_FAILURES_PER_IP),
     ]
 

@@ -33,6 +33,7 @@ def test_an_upload_turns_ready_without_a_reload_and_is_cited(page, acme, catalog
     screenshot(page, "documents")
 
     fill_question(page, acme, QUESTION, "open")
+    page.locator("#recommended .add-expert").first.wait_for()  # the list above has loaded: no layout shift
     page.fill("input[name=max_rounds]", "1")
     page.get_by_label("Device pathways").check()
     submit_panel(page)
