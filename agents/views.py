@@ -12,8 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from agents.domains import DOMAINS
 from agents.selectors import agent_get, agent_list
-from agents.tenant.models import AgentPreferences, AgentUsage
-from agents.tenant.selectors import preferences_get
+from agents.tenant.models import AgentPreferences
+from agents.tenant.selectors import agent_usage_get, preferences_get
 from agents.tenant.services import preference_mark_set
 from config.errors import DomainError
 
@@ -68,5 +68,5 @@ def expert_detail_view(request, slug: str):
             error, status = exc.message, exc.status_code
     return render(request, "agents/expert_detail.html", {
         "agent": agent, "mark": _mark(preferences, agent.slug), "marks": MARKS, "error": error,
-        "usage": AgentUsage.objects.filter(agent_id=agent.pk).first(),  # this tenant's schema
+        "usage": agent_usage_get(agent=agent),
     }, status=status)

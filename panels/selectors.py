@@ -50,6 +50,11 @@ def panel_events(*, panel: Panel, after: int = 0, limit: int = 500) -> list[Pane
     return list(PanelEvent.objects.filter(panel=panel, id__gt=after).order_by("id")[:limit])
 
 
+def panel_rating_get(*, panel: Panel, user):
+    """The user's rating of the panel, or None."""
+    return panel.ratings.filter(user=user).first()
+
+
 def experts_recommend(*, question: str, k: int, panel_type: str | None = None,
                       domains: list[str] | None = None) -> list[RankedAgent]:
     """Experts ranked for a question, with the debate roles of the panel type (if given)."""

@@ -18,7 +18,8 @@ from panels.forms import HistoryFilterForm, HumanInputForm, PanelAskForm, RateFo
 from panels.lifecycle import Status
 from panels.selectors import (
     documents_groundable, experts_recommend, panel_contribution_get, panel_detail, panel_estimate, panel_get,
-    panel_history, panel_last_event_seq, panel_progress, panel_types_offered, panels_recent, usage_this_month,
+    panel_history, panel_last_event_seq, panel_progress, panel_rating_get, panel_types_offered, panels_recent,
+    usage_this_month,
 )
 from panels.services import QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_rate
 from panels.types import REGISTRY
@@ -165,7 +166,7 @@ def _panel_page(request, panel_id, *, status=200, **extra):
     context = {
         "panel": panel, "last_seq": last_seq, "progress": panel_progress(panel=panel),
         "type": REGISTRY.get(panel.panel_type), "human_form": HumanInputForm(), "rate_form": RateForm(),
-        "user_rating": panel.ratings.filter(user=request.user).first(), "report_template": report_template(),
+        "user_rating": panel_rating_get(panel=panel, user=request.user), "report_template": report_template(),
     }
     context.update(extra)
     return render(request, "panels/panel.html", context, status=status)
@@ -246,7 +247,7 @@ def panel_outcome(request, panel_id):
     """Fragment: what a final panel ends with (the report, or why it failed)."""
     panel = panel_detail(user=request.user, panel_id=panel_id)
     return render(request, "panels/_outcome.html", {
-        "panel": panel, "rate_form": RateForm(), "user_rating": panel.ratings.filter(user=request.user).first(),
+        "panel": panel, "rate_form": RateForm(), "user_rating": panel_rating_get(panel=panel, user=request.user),
         "report_template": report_template(),
     })
 

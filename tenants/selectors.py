@@ -81,3 +81,17 @@ def routing_cache_clear() -> int:
     client = cache._cache.get_client(write=True)
     keys = list(client.scan_iter(match=f"{cache.key_prefix}:*", count=1000))
     return client.delete(*keys) if keys else 0
+
+
+def tenant_users() -> list:
+    """The active tenant's users, by name (its schema holds only its own)."""
+    from django.contrib.auth import get_user_model
+
+    return list(get_user_model().objects.order_by("username"))
+
+
+def token_get(*, user):
+    """The user's API token in the active tenant, or None."""
+    from rest_framework.authtoken.models import Token
+
+    return Token.objects.filter(user=user).first()

@@ -19,10 +19,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template import loader
 from django.urls import reverse_lazy
 from django.views.decorators.http import require_POST
-from rest_framework.authtoken.models import Token
 
 from config.errors import DomainError
 from tenants import services
+from tenants.selectors import tenant_users, token_get
 from tenants.branding import contrast_warnings
 from tenants.configuration import Branding, ConfigurationError, TenantConfiguration, mask_secret, validate_branding
 from tenants.forms import (
@@ -187,7 +187,7 @@ def settings_users(request):
         else:
             messages.success(request, f"{user.username} can now sign in as {form.cleaned_data['role']}.")
             return redirect("settings-users")
-    users = get_user_model().objects.order_by("username")
+    users = tenant_users()
     return render(
         request, "tenants/settings_users.html", {"form": form, "users": users},
         status=400 if form.errors else 200,
@@ -237,7 +237,7 @@ def settings_tokens(request):
                 messages.success(request, "Your API token was revoked; requests using it are now refused.")
             return redirect("settings-tokens")
         new_key = services.token_create(user=request.user)
-    token = Token.objects.filter(user=request.user).first()
+    token = token_get(user=request.user)
     response = render(request, "tenants/settings_tokens.html", {
         "token": token,
         "masked": mask_secret(token.key) if token else "",

@@ -8,6 +8,11 @@ from typing import NamedTuple
 from agents.tenant.models import AgentPreferences, AgentUsage
 
 
+def agent_usage_get(*, agent) -> AgentUsage | None:
+    """How this tenant has used and rated an agent (None if never)."""
+    return AgentUsage.objects.filter(agent_id=agent.pk).first()
+
+
 def preferences_get() -> AgentPreferences:
     """This tenant's preferences (an unsaved empty one if it never set any)."""
     return AgentPreferences.objects.order_by("id").first() or AgentPreferences()
