@@ -57,10 +57,25 @@ class Agent(models.Model):
                          *self.knowledge_domains])
 
 
+class AgentExample(models.Model):
+    """A question written for an agent in its catalog file (`example_questions`), embedded:
+    ranking matches a user's question to the closest example of each agent."""
+
+    agent = models.ForeignKey(Agent, on_delete=models.CASCADE, related_name="examples")
+    text = models.TextField()
+    embedding = VectorField(dimensions=DIMENSIONS)
+
+    class Meta:
+        ordering = ["agent", "id"]
+
+    def __str__(self):
+        return self.text
+
+
 class CatalogVersion(models.Model):
     """One row: a number that changes with every change to the agents table.
 
-    A statement trigger on agents_agent (migration 0003) sets it from a sequence after
+    A statement trigger on agents_agent and agents_agentexample (migrations 0003, 0004) sets it from a sequence after
     every INSERT, UPDATE, DELETE or TRUNCATE, so every write path counts (admin,
     load_agents, bulk update(), raw SQL). The number is written in the writer's
     transaction, so readers see it with the rows it stands for; a sequence never hands out

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context
 
 from agents.catalog.loader import CATALOG_DIR, AgentSpec, read_catalog
 from agents.domains import DOMAINS
-from agents.models import Agent
+from agents.models import Agent, AgentExample
 from llm.embeddings import get_embedder
 
 logger = logging.getLogger(__name__)
@@ -32,9 +32,15 @@ class LoadReport:
                 f"{len(self.retired)} retired, {len(self.reactivated)} reactivated")
 
 
+# Bump when what is derived from a profile changes (embedding_text, the search vector,
+# the examples' embeddings), so the next load derives every agent again.
+DERIVATION = 2
+
+
 def profile_hash(spec: AgentSpec) -> str:
     data = asdict(spec)
     data["cost_per_query"] = str(data["cost_per_query"])
+    data["derivation"] = DERIVATION
     return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
 
 
@@ -47,16 +53,18 @@ SEARCH_VECTOR_SQL = """
 UPDATE agents_agent SET search_vector =
     setweight(to_tsvector('english', %s), 'A') ||
     setweight(to_tsvector('english', %s), 'B') ||
-    setweight(to_tsvector('english', %s), 'C')
+    setweight(to_tsvector('english', %s), 'C') ||
+    setweight(to_tsvector('english', %s), 'D')
 WHERE id = %s
 """
 
 
-def _search_texts(spec: AgentSpec) -> tuple[str, str, str]:
+def _search_texts(spec: AgentSpec) -> tuple[str, str, str, str]:
     return (
         f"{spec.title} {DOMAINS[spec.domain]} {spec.business_function}",
         " ".join([*spec.capabilities, *spec.knowledge_domains]),
         " ".join(spec.key_considerations),
+        " ".join(spec.example_questions),
     )
 
 
@@ -69,7 +77,9 @@ def agents_load(*, directory=CATALOG_DIR, minimum: int | None = None) -> LoadRep
         existing = {agent.slug: agent for agent in Agent.objects.all()}
         changed = [spec for spec in specs
                    if spec.slug not in existing or existing[spec.slug].profile_hash != profile_hash(spec)]
-        vectors = get_embedder().embed([embedding_text(spec) for spec in changed]) if changed else []
+        texts = [embedding_text(spec) for spec in changed] + [text for spec in changed for text in spec.example_questions]
+        vectors = list(get_embedder().embed(texts)) if changed else []
+        example_vectors = iter(vectors[len(changed):])
         with transaction.atomic():
             for spec, vector in zip(changed, vectors):
                 values = {
@@ -85,6 +95,10 @@ def agents_load(*, directory=CATALOG_DIR, minimum: int | None = None) -> LoadRep
                 }
                 agent, created = Agent.objects.update_or_create(slug=spec.slug, defaults=values)
                 (report.created if created else report.updated).append(spec.slug)
+                AgentExample.objects.filter(agent=agent).delete()
+                AgentExample.objects.bulk_create(
+                    AgentExample(agent=agent, text=text, embedding=next(example_vectors).tolist())
+                    for text in spec.example_questions)
                 with connection.cursor() as cursor:
                     cursor.execute(SEARCH_VECTOR_SQL, [*_search_texts(spec), agent.id])
             current = {spec.slug for spec in specs}

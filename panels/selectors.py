@@ -55,11 +55,12 @@ def panel_rating_get(*, panel: Panel, user):
     return panel.ratings.filter(user=user).first()
 
 
-def experts_recommend(*, question: str, k: int, panel_type: str | None = None,
+def experts_recommend(*, question: str, k: int, minimum: int | None = None, panel_type: str | None = None,
                       domains: list[str] | None = None) -> list[RankedAgent]:
-    """Experts ranked for a question, with the debate roles of the panel type (if given)."""
+    """Experts ranked for a question, with the debate roles of the panel type (if given):
+    up to k, at least `minimum` (default k), and past it only relevant ones."""
     role_plan = panel_type_get(panel_type).role_plan if panel_type else None
-    return rank_agents(question=question, k=k, role_plan=role_plan, domains=domains)
+    return rank_agents(question=question, k=k, minimum=minimum, role_plan=role_plan, domains=domains)
 
 
 # --- pages: dashboard, ask, live panel, history ------------------------------------------

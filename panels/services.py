@@ -141,7 +141,7 @@ def _seats(*, query, kind, experts, minimum, maximum) -> list[tuple[Agent, str]]
         chosen = [agents[s] for s in slugs]
         return list(zip(chosen, _roles_for(kind, chosen)))
     count = max(minimum, min(kind.default_experts, maximum))
-    ranked = rank_agents(question=query, k=count, role_plan=kind.role_plan)
+    ranked = rank_agents(question=query, k=count, minimum=minimum, role_plan=kind.role_plan)
     if len(ranked) < minimum:
         raise InvalidPanel(f"Only {len(ranked)} eligible experts were found; a {kind.name} panel needs {minimum}.",
                            details={"field": "experts"})

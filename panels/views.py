@@ -121,8 +121,9 @@ def ask_recommend(request):
     panel_type = request.GET.get("panel_type")
     ranked = []
     if len(question) >= QUERY_MIN:
-        ranked = experts_recommend(question=question, k=RECOMMENDED,
-                                   panel_type=panel_type if panel_type in REGISTRY else None)
+        kind = REGISTRY.get(panel_type)
+        ranked = experts_recommend(question=question, k=RECOMMENDED, minimum=kind.min_experts if kind else 3,
+                                   panel_type=kind.name if kind else None)
     return render(request, "panels/_recommended.html", {"ranked": ranked, "question": question,
                                                         "query_min": QUERY_MIN})
 

@@ -89,6 +89,7 @@ class LLMOverride:
     provider: str = ""
     model: str = ""
     base_url: str = ""
+    rerank_experts: bool = False  # the model re-ranks the 20 best experts (agents/rerank.py)
 
 
 TIER_PRESETS: dict[str, dict[str, dict]] = {
@@ -216,7 +217,10 @@ def validate_llm(data: dict) -> dict:
     _require_mapping("llm", data)
     _unknown("llm", data, LLMOverride)
     for key, value in data.items():
-        if not isinstance(value, str):
+        if key == "rerank_experts":
+            if not isinstance(value, bool):
+                raise ConfigurationError("llm.rerank_experts", f"must be true or false, not {value!r}.")
+        elif not isinstance(value, str):
             raise ConfigurationError(f"llm.{key}", f"must be text, not {value!r}.")
     if data.get("provider") and data["provider"] not in LLM_PROVIDER_NAMES:
         raise ConfigurationError(

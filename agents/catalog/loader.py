@@ -17,6 +17,7 @@ MINIMUM_AGENTS = 136
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 TEXT_FIELDS = ("name", "title", "business_function", "system_prompt")
 LIST_FIELDS = ("capabilities", "knowledge_domains", "key_considerations")
+EXAMPLE_MAX_CHARS = 300
 REQUIRED = ("slug", *TEXT_FIELDS, "tier", "disposition", *LIST_FIELDS, "compatible_agents",
             "incompatible_agents", "cost_per_query")
 
@@ -43,6 +44,7 @@ class AgentSpec:
     compatible_agents: tuple[str, ...]
     incompatible_agents: tuple[str, ...]
     cost_per_query: Decimal
+    example_questions: tuple[str, ...] = ()  # what users ask this agent: ranking matches questions to them
 
 
 def read_catalog(directory: Path = CATALOG_DIR, *, minimum: int = MINIMUM_AGENTS) -> list[AgentSpec]:
@@ -93,6 +95,11 @@ def _spec(raw, domain: str, where: str, problems: list[str]) -> AgentSpec | None
             problems.append(f"{where}: {name} must be a list of text")
     if isinstance(raw.get("key_considerations"), list) and len(raw["key_considerations"]) < 5:
         problems.append(f"{where}: needs at least 5 key_considerations (has {len(raw['key_considerations'])})")
+    examples = raw.get("example_questions") or []
+    if not isinstance(examples, list) or not all(isinstance(item, str) and item.strip() for item in examples):
+        problems.append(f"{where}: example_questions must be a list of text")
+    elif any(len(item) > EXAMPLE_MAX_CHARS for item in examples):
+        problems.append(f"{where}: an example question is longer than {EXAMPLE_MAX_CHARS} characters")
     if raw["tier"] not in (1, 2, 3):
         problems.append(f"{where}: tier must be 1, 2 or 3")
     if raw["disposition"] not in DISPOSITIONS:
@@ -115,7 +122,7 @@ def _spec(raw, domain: str, where: str, problems: list[str]) -> AgentSpec | None
         capabilities=tuple(raw["capabilities"]), knowledge_domains=tuple(raw["knowledge_domains"]),
         key_considerations=tuple(raw["key_considerations"]), system_prompt=raw["system_prompt"].strip(),
         compatible_agents=tuple(raw["compatible_agents"] or ()), incompatible_agents=tuple(raw["incompatible_agents"] or ()),
-        cost_per_query=cost,
+        cost_per_query=cost, example_questions=tuple(item.strip() for item in examples),
     )
 
 

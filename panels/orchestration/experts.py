@@ -5,11 +5,11 @@ MalformedOutput)."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import asdict, dataclass, field
 
 from llm.base import ChatRequest, ChatResult, Message
 from llm.errors import MalformedOutput
+from llm.structured import extract_json_object
 
 STANCES = ("support", "oppose", "neutral")
 ACTIONS = ("proceed", "caution", "stop", "investigate")
@@ -129,42 +129,6 @@ def build_request(task: ExpertTask, *, max_tokens: int = 900) -> ChatRequest:
 
 
 # --- reading the answer ---------------------------------------------------------------
-
-FENCE = re.compile(r"```(?:json)?\s*(\{.*?\})\s*```", re.DOTALL)
-
-
-def extract_json_object(text: str) -> dict:
-    """The JSON object in a model's reply: in a code fence, bare, or inside prose."""
-    for candidate in [m.group(1) for m in FENCE.finditer(text)] + _balanced_objects(text):
-        try:
-            value = json.loads(candidate)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(value, dict):
-            return value
-    raise ValueError("no JSON object found in the reply")
-
-
-def _balanced_objects(text: str) -> list[str]:
-    found, depth, start, in_string, escaped = [], 0, None, False, False
-    for index, char in enumerate(text):
-        if in_string:
-            escaped = (char == "\\") and not escaped
-            if char == '"' and not escaped:
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char == "{":
-            if depth == 0:
-                start = index
-            depth += 1
-        elif char == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                found.append(text[start : index + 1])
-    return sorted(found, key=len, reverse=True)
-
 
 STANCE_SYNONYMS = {"for": "support", "pro": "support", "supportive": "support", "agree": "support",
                    "against": "oppose", "con": "oppose", "opposed": "oppose", "disagree": "oppose",

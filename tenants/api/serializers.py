@@ -52,6 +52,9 @@ class TenantLLMSerializer(serializers.Serializer):
     provider = serializers.CharField(source="configuration.llm.provider")
     model = serializers.CharField(source="configuration.llm.model")
     base_url = serializers.CharField(source="configuration.llm.base_url")
+    rerank_experts = serializers.BooleanField(
+        source="configuration.llm.rerank_experts",
+        help_text="The model re-ranks the 20 best experts for each question (a real provider only).")
     api_key = serializers.SerializerMethodField(help_text="Masked: never shown back in full.")
 
     def get_api_key(self, tenant) -> str:

@@ -1,11 +1,12 @@
-"""The catalog's version changes with every change to the agents table, whatever wrote it,
-and a number is never handed out twice; ranking's word match weighs rare words more."""
+"""The catalog's version changes with every change to the agents and their example
+questions, whatever wrote it, and a number is never handed out twice; ranking's word match
+weighs rare words more."""
 
 import numpy as np
 import pytest
 from django.db import connection, transaction
 
-from agents.models import Agent, CatalogVersion
+from agents.models import Agent, AgentExample, CatalogVersion
 from agents.ranking import CatalogMatrix, catalog_matrix, word_match
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,13 @@ def test_every_way_of_writing_an_agent_changes_the_version(catalog):
     seen.append(version())
     with connection.cursor() as cursor:
         cursor.execute("UPDATE agents_agent SET tier = tier WHERE id = %s", [agent.pk])
+    seen.append(version())
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM agents_agentexample WHERE agent_id = %s", [agent.pk])
+    seen.append(version())
+    example = AgentExample.objects.filter(agent__is_active=True).first()
+    example.text = "Edited by hand"
+    example.save()
     seen.append(version())
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM agents_agent WHERE id = %s", [agent.pk])
@@ -62,6 +70,9 @@ def matrix(profiles: list[list[str]]) -> CatalogMatrix:
             postings.setdefault(word, []).append(row)
     return CatalogMatrix(version=0, ids=list(range(len(profiles))), slugs=np.array([]), domains=np.array([]),
                          dispositions=[], incompatible=[], vectors=np.zeros((len(profiles), 2)),
+                         examples=np.zeros((len(profiles), 2)), example_grid=np.arange(len(profiles))[:, None],
+                         example_texts=[None] * len(profiles), profile_hub=np.zeros(len(profiles)),
+                         example_hub=np.zeros(len(profiles)),
                          postings={word: np.array(rows) for word, rows in postings.items()})
 
 
