@@ -212,3 +212,22 @@ def test_the_expertise_vector_leans_toward_the_profile_and_stays_unit_length():
     assert np.linalg.norm(steered) == pytest.approx(1.0)
     assert steered[0] > steered[1] > 0  # still mostly the question
     assert expertise_vector(question, None) is question
+
+
+def test_a_panel_without_chosen_experts_seats_the_ranking_with_no_filler(catalog, alpha, alpha_api):
+    from agents.ranking import rank_agents
+    from panels.types import REGISTRY
+
+    question = "We see three cases of liver injury with jaundice in our phase 2; is this a hepatotoxicity signal?"
+    kind = REGISTRY["open"]
+    created = alpha_api.post("/api/v1/panels/", {"query": question, "panel_type": "open"}, format="json")
+    assert created.status_code == 201, created.content
+    with schema_context("alpha"):
+        ranked = rank_agents(question=question, k=kind.default_experts, minimum=kind.min_experts)
+        seated = list(Panel.objects.get(pk=created.json()["id"]).members.order_by("seat")
+                      .values_list("agent__slug", flat=True))
+    assert seated == [r.agent.slug for r in ranked]
+    assert kind.min_experts <= len(seated) <= kind.default_experts
+    floor = 0.6 * ranked[0].relevance
+    assert all(r.relevance >= floor or any("seated to reach the panel's minimum" in reason for reason in r.reasons)
+               for r in ranked)
