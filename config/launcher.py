@@ -114,7 +114,7 @@ def serve(launcher: Launcher) -> int:
         raise AlreadyRunning(f"Port {port} is already in use; stop what runs there or set PORT=<another port>.")
     launcher.start_services()
     launcher.manage("migrate_schemas", "--executor", "standard")
-    for step in os.environ.get("ASKPANEL_SETUP_COMMANDS", "load_agents seed_demo").split():
+    for step in os.environ.get("ASKPANEL_SETUP_COMMANDS", "load_agents load_prices seed_demo").split():
         launcher.manage(step)
     web = launcher.spawn([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"])
     concurrency = os.environ.get("WORKER_CONCURRENCY", "2")

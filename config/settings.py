@@ -65,6 +65,7 @@ SHARED_APPS = [
     "django_tenants",
     "config",
     "tenants",
+    "tenants.billing",
     "agents",
     *DJANGO_SHARED_PARTS,
     "django.contrib.staticfiles",
@@ -189,19 +190,6 @@ LLM_API_KEY = env.str("LLM_API_KEY", default="")
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=4)
 LLM_MAX_TOKENS_PER_CALL = env.int("LLM_MAX_TOKENS_PER_CALL", default=16_000)
-# USD per 1M tokens [input, output]; extend or override with LLM_PRICES_JSON.
-LLM_PRICES = {
-    "offline-extractive-1": [0.0, 0.0],
-    "gpt-4o-mini": [0.15, 0.60],
-    "gpt-4o": [2.50, 10.00],
-    "gpt-4.1": [2.00, 8.00],
-    "gpt-4.1-mini": [0.40, 1.60],
-    "claude-sonnet-4-6": [3.00, 15.00],
-    "claude-sonnet-4-5": [3.00, 15.00],
-    "claude-haiku-4-5": [1.00, 5.00],
-    "claude-opus-4-1": [15.00, 75.00],
-    **env.json("LLM_PRICES_JSON", default={}),
-}
 EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
 EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="text-embedding-3-small")
 EMBEDDINGS_BASE_URL = env.str("EMBEDDINGS_BASE_URL", default="")

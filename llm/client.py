@@ -85,12 +85,11 @@ class CallRecord:
         return asdict(self)
 
 
-def price_of(model: str, input_tokens: int, output_tokens: int) -> float:
-    """USD from settings.LLM_PRICES: {model: [input per 1M tokens, output per 1M tokens]}."""
-    prices = settings.LLM_PRICES.get(model) or settings.LLM_PRICES.get(model.split("/")[-1])
-    if not prices:
+def price_of(price, input_tokens: int, output_tokens: int) -> float:
+    """USD for the tokens at `price` (USD per million input and output tokens; None: 0)."""
+    if not price:
         return 0.0
-    return round(input_tokens * prices[0] / 1_000_000 + output_tokens * prices[1] / 1_000_000, 8)
+    return round(input_tokens * float(price[0]) / 1_000_000 + output_tokens * float(price[1]) / 1_000_000, 8)
 
 
 class LLMClient:
@@ -102,8 +101,10 @@ class LLMClient:
         budget: TokenBudget | None = None,
         max_tokens_per_call: int | None = None,
         recorders: list[Callable[[CallRecord], None]] | None = None,
+        price=None,
     ):
         self.provider = provider
+        self.price = price  # USD per million input and output tokens (tenants/billing), read once
         self.retry = retry or RetryPolicy()
         self.budget = budget or TokenBudget(None)
         self.max_tokens_per_call = max_tokens_per_call or settings.LLM_MAX_TOKENS_PER_CALL
@@ -162,7 +163,7 @@ class LLMClient:
             model=self.provider.model,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
-            cost=price_of(self.provider.model, input_tokens, output_tokens),
+            cost=price_of(self.price, input_tokens, output_tokens),
             latency_s=latency,
             attempts=attempt,
         )

@@ -77,9 +77,15 @@ def chat_provider(config: ProviderSettings):
 
 def llm_client(*, tenant=None, budget: TokenBudget | None = None, recorders=None,
                retry: RetryPolicy | None = None, provider=None) -> LLMClient:
+    """A client for the tenant's provider, priced from the price table (tenants/billing);
+    the offline provider costs nothing and needs no price."""
+    from tenants.billing.selectors import price_get
+
+    provider = provider or chat_provider(provider_settings(tenant))
     return LLMClient(
-        provider or chat_provider(provider_settings(tenant)),
+        provider,
         retry=retry or RetryPolicy(max_attempts=settings.LLM_MAX_ATTEMPTS),
         budget=budget,
         recorders=recorders,
+        price=None if provider.name == "offline" else price_get(provider=provider.name, model=provider.model),
     )

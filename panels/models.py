@@ -1,11 +1,11 @@
 from django.conf import settings
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
 from config.errors import Conflict, DomainError
 from panels.lifecycle import FINAL, Status, check_transition
-from tenants.context import TenantMismatch
+from tenants.context import TenantMismatch, current_tenant
 
 
 class ConcurrentUpdate(Conflict):
@@ -15,6 +15,11 @@ class ConcurrentUpdate(Conflict):
 class MembersLocked(DomainError):
     code = "members_locked"
     status_code = 409
+
+
+# Status changes counted in the usage ledger (tenants/billing), by the kind of event.
+BILLED_STATUSES = {Status.IN_PROGRESS: "panel_started", Status.COMPLETED: "panel_completed",
+                   Status.FAILED: "panel_failed"}
 
 
 class Panel(models.Model):
@@ -92,7 +97,21 @@ class Panel(models.Model):
         if error:
             self.error = error
             fields.append("error")
-        self.save_versioned(*fields)
+        billable = BILLED_STATUSES.get(target) if (target != Status.IN_PROGRESS or "started_at" in fields) else None
+        with transaction.atomic():  # the status and its usage event, together
+            self.save_versioned(*fields)
+            if billable:
+                self._count(billable)
+
+    def _count(self, kind: str) -> None:
+        """The usage event of a billable status change (started, completed, failed), once."""
+        from tenants.billing.services import usage_record
+
+        tenant = current_tenant()
+        usage_record(tenant=tenant, kind=kind, key=f"panel:{tenant.pk}:{self.pk}:{kind}",
+                     user_id=self.owner_id, panel_id=self.pk, panel_type=self.panel_type,
+                     quantity=self.members.count(),
+                     data={"rounds": self.max_rounds, "tokens": self.tokens_used, "cost": str(self.cost)})
 
     def ensure_members_editable(self) -> None:
         if self.status not in (Status.CREATED, Status.QUEUED):

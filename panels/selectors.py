@@ -160,6 +160,7 @@ def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None =
 
     from llm.client import price_of
     from llm.providers import provider_settings
+    from tenants.billing.selectors import price_get
 
     kind = panel_type_get(panel_type)
     maximum = min(kind.max_experts, tenant.configuration.limits.max_experts_per_panel)
@@ -183,15 +184,16 @@ def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None =
     input_tokens += TURN_PROMPT_TOKENS + question_tokens + count * PEER_LINE_TOKENS * 3
     output_tokens += ANSWER_TOKENS
     turns += 1
-    model = provider_settings(tenant).model
-    priced = model in settings.LLM_PRICES or model.split("/")[-1] in settings.LLM_PRICES
+    chosen = provider_settings(tenant)
+    model = chosen.model
+    price = price_get(provider=chosen.provider, model=model)
     tokens = input_tokens + output_tokens
     return {
         "panel_type": kind.name, "experts": count, "rounds": rounds, "calls": turns,
         "input_tokens": input_tokens, "output_tokens": output_tokens, "tokens": tokens,
         "token_limit": tenant.configuration.limits.max_tokens_per_panel,
         "over_limit": tokens > tenant.configuration.limits.max_tokens_per_panel,
-        "model": model, "cost": price_of(model, input_tokens, output_tokens) if priced else None,
+        "model": model, "cost": price_of(price, input_tokens, output_tokens) if price else None,
     }
 
 

@@ -16,6 +16,7 @@ from config.errors import Conflict, DomainError, Forbidden, LimitExceeded, NotFo
 from rag.chunking import chunk_text
 from rag.extraction import ExtractionError, extract_text, file_type
 from rag.models import Chunk, Document
+from tenants.billing.services import usage_record
 from tenants.context import current_tenant
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,8 @@ def document_upload(*, user, filename: str, data: bytes, title: str = "", tags=N
         document.file.save(filename, ContentFile(data), save=False)
         try:
             document.save()
+            usage_record(tenant=tenant, kind="storage_added", key=f"storage:{tenant.pk}:{document.pk}:added",
+                         user_id=getattr(user, "pk", None), quantity=size, data={"document_id": document.pk})
         except Exception:
             document.file.delete(save=False)  # nothing half-written
             raise
@@ -100,7 +103,7 @@ def document_upload(*, user, filename: str, data: bytes, title: str = "", tags=N
 
 def document_process(*, document_id: int) -> Document:
     """Extract, chunk, embed and store a document's chunks; mark it ready or failed."""
-    current_tenant()
+    tenant = current_tenant()
     with transaction.atomic():
         document = Document.objects.select_for_update().filter(pk=document_id).first()
         if document is None:
@@ -140,6 +143,10 @@ def document_process(*, document_id: int) -> Document:
         Document.objects.filter(pk=document.pk).update(
             status=Document.Status.READY, failure_reason="", chunk_count=len(specs),
             page_count=extracted.page_count, processed_at=timezone.now(), updated_at=timezone.now())
+        # Counted once per document: a retried ingest does not embed twice on the bill.
+        usage_record(tenant=tenant, kind="embeddings", key=f"embeddings:{tenant.pk}:{document.pk}",
+                     user_id=document.uploaded_by_id, quantity=len(specs),
+                     data={"document_id": document.pk, "tokens": sum(spec.token_count for spec in specs)})
     document.refresh_from_db()
     logger.info("document %s ready: %d chunks", document.id, len(specs))
     return document
@@ -163,7 +170,7 @@ def document_deletable_by(*, document: Document, user) -> bool:
 def document_delete(*, document_id: int, user=None) -> None:
     """Delete a document, its chunks and its file. `user` is who asks (the API, the pages);
     None is for callers that already act as a tenant admin (the tenant admin site)."""
-    current_tenant()
+    tenant = current_tenant()
     document = Document.objects.filter(pk=document_id).first()
     if document is None:
         raise NotFound(f"There is no document {document_id}.")
@@ -172,5 +179,7 @@ def document_delete(*, document_id: int, user=None) -> None:
                         "can delete it.", details={"document_id": document.id})
     stored = document.file.name
     with transaction.atomic():
+        usage_record(tenant=tenant, kind="storage_removed", key=f"storage:{tenant.pk}:{document.pk}:removed",
+                     user_id=getattr(user, "pk", None), quantity=document.size, data={"document_id": document.pk})
         document.delete()  # its chunks go with it (CASCADE)
         transaction.on_commit(lambda: document.file.storage.delete(stored))

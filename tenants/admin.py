@@ -4,6 +4,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
 from config.admin_sites import platform_site, tenant_site
+from tenants.billing.services import plan_change_record, plan_of
 from tenants.models import Domain, Tenant
 from tenants.selectors import tenant_routing_forget
 from tenants.services import tenant_set_status
@@ -50,6 +51,13 @@ class TenantAdmin(admin.ModelAdmin):
         ),
         ("LLM provider (overrides the platform's)", {"fields": ("llm", "llm_api_key", "clear_llm_api_key")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        # A plan change (tier, features, limits and budgets) is audited with who and when.
+        before = plan_of(Tenant.objects.get(pk=obj.pk)) if change else None
+        super().save_model(request, obj, form, change)
+        if change:
+            plan_change_record(tenant=obj, by=request.user, before=before, after=plan_of(obj))
 
     def save_related(self, request, form, formsets, change):
         # Routing caches what it saw; forget it once the tenant and its domains are saved.

@@ -54,6 +54,10 @@ class Limits:
     max_tokens_per_panel: int = 60_000
     max_documents: int = 25
     max_storage_mb: int = 50
+    # Monthly budgets (tenants/billing): the soft limit warns (banner, email), the budget is the hard limit.
+    monthly_token_budget: int = 2_000_000
+    monthly_cost_budget_usd: int = 25
+    budget_soft_limit_percent: int = 80
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ class LLMOverride:
     model: str = ""
     base_url: str = ""
     rerank_experts: bool = False  # the model re-ranks the 20 best experts (agents/rerank.py)
+    billed_directly: bool = False  # calls on the tenant's own key: tokens counted, cost not charged
 
 
 TIER_PRESETS: dict[str, dict[str, dict]] = {
@@ -106,6 +111,8 @@ TIER_PRESETS: dict[str, dict[str, dict]] = {
             "max_tokens_per_panel": 250_000,
             "max_documents": 500,
             "max_storage_mb": 1_000,
+            "monthly_token_budget": 50_000_000,
+            "monthly_cost_budget_usd": 500,
         },
     },
     "enterprise": {
@@ -120,6 +127,8 @@ TIER_PRESETS: dict[str, dict[str, dict]] = {
             "max_tokens_per_panel": 1_000_000,
             "max_documents": 10_000,
             "max_storage_mb": 50_000,
+            "monthly_token_budget": 1_000_000_000,
+            "monthly_cost_budget_usd": 20_000,
         },
     },
 }
@@ -131,6 +140,9 @@ LIMIT_CEILINGS = {
     "max_tokens_per_panel": 100_000_000,
     "max_documents": 10_000_000,
     "max_storage_mb": 10_000_000,
+    "monthly_token_budget": 100_000_000_000,
+    "monthly_cost_budget_usd": 10_000_000,
+    "budget_soft_limit_percent": 100,
 }
 
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -164,6 +176,8 @@ def validate_limits(data: dict) -> dict:
             raise ConfigurationError(f"limits.{key}", f"must be a whole number, not {value!r}.")
         if value < 0:
             raise ConfigurationError(f"limits.{key}", f"cannot be negative (got {value}).")
+        if key == "budget_soft_limit_percent" and value < 1:
+            raise ConfigurationError(f"limits.{key}", f"must be a percentage from 1 to 100 (got {value}).")
         if value > LIMIT_CEILINGS[key]:
             raise ConfigurationError(f"limits.{key}", f"cannot exceed {LIMIT_CEILINGS[key]} (got {value}).")
     return data
@@ -217,9 +231,9 @@ def validate_llm(data: dict) -> dict:
     _require_mapping("llm", data)
     _unknown("llm", data, LLMOverride)
     for key, value in data.items():
-        if key == "rerank_experts":
+        if key in ("rerank_experts", "billed_directly"):
             if not isinstance(value, bool):
-                raise ConfigurationError("llm.rerank_experts", f"must be true or false, not {value!r}.")
+                raise ConfigurationError(f"llm.{key}", f"must be true or false, not {value!r}.")
         elif not isinstance(value, str):
             raise ConfigurationError(f"llm.{key}", f"must be text, not {value!r}.")
     if data.get("provider") and data["provider"] not in LLM_PROVIDER_NAMES:

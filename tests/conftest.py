@@ -38,12 +38,14 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     committed data and so do not use that mark)."""
     from django.test.utils import setup_databases, teardown_databases
 
+    from tenants.billing.services import prices_load
     from tenants.models import Tenant
     from tenants.services import public_tenant_ensure, tenant_create
 
     with django_db_blocker.unblock():
         databases = setup_databases(verbosity=request.config.option.verbose, interactive=False, aliases={"default"})
         public_tenant_ensure(domain=settings.BASE_DOMAIN)
+        prices_load()  # as `make run` does
         for schema_name, spec in TEST_TENANTS.items():
             if not Tenant.objects.filter(schema_name=schema_name).exists():
                 tenant_create(schema_name=schema_name, domain=tenant_domain(schema_name), **spec)

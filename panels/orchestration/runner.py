@@ -370,7 +370,8 @@ class PanelRunner:
             calls.append(self.calls.popleft())
         if not calls:
             return
-        llm_calls_record(calls, purpose=purpose_of(self.panel))
+        llm_calls_record(calls, purpose=purpose_of(self.panel), panel_id=self.panel.pk,
+                         panel_type=self.panel.panel_type, user_id=self.panel.owner_id)
         panel = self.panel
         panel.refresh_from_db(fields=["version", "status"])
         panel.tokens_used += sum(r.input_tokens + r.output_tokens for r in calls)

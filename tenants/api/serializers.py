@@ -27,6 +27,9 @@ class TenantLimitsSerializer(serializers.Serializer):
     max_tokens_per_panel = serializers.IntegerField()
     max_documents = serializers.IntegerField()
     max_storage_mb = serializers.IntegerField()
+    monthly_token_budget = serializers.IntegerField(help_text="Tokens a month (the hard limit).")
+    monthly_cost_budget_usd = serializers.IntegerField(help_text="USD a month (the hard limit).")
+    budget_soft_limit_percent = serializers.IntegerField(help_text="Share of a budget that warns (banner, email).")
 
 
 class TenantBrandingSerializer(serializers.Serializer):
@@ -55,6 +58,9 @@ class TenantLLMSerializer(serializers.Serializer):
     rerank_experts = serializers.BooleanField(
         source="configuration.llm.rerank_experts",
         help_text="The model re-ranks the 20 best experts for each question (a real provider only).")
+    billed_directly = serializers.BooleanField(
+        source="configuration.llm.billed_directly",
+        help_text="Calls on the tenant's own key are counted but not charged by the platform.")
     api_key = serializers.SerializerMethodField(help_text="Masked: never shown back in full.")
 
     def get_api_key(self, tenant) -> str:

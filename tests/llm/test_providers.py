@@ -37,7 +37,8 @@ def openai_client(server, *, attempts=4, timeout_s=5.0, budget=None, records=Non
     provider = OpenAIProvider(model="gpt-4o-mini", api_key="sk-test-123456789", base_url=server.openai_base_url,
                               timeout_s=timeout_s)
     return LLMClient(provider, retry=RetryPolicy(max_attempts=attempts, base_delay_s=0.01, sleep=sleep or SleepLog()),
-                     budget=budget, recorders=[records.append] if records is not None else None)
+                     budget=budget, recorders=[records.append] if records is not None else None,
+                     price=(0.15, 0.60))  # USD per 1M tokens, as the price table has gpt-4o-mini
 
 
 def anthropic_client(server, *, attempts=4, sleep=None):
@@ -214,12 +215,16 @@ def test_per_call_limit(llm_server):
     assert llm_server.count("chat") == 0
 
 
+@pytest.mark.django_db
 def test_llm_client_factory_uses_settings(settings, llm_server):
     settings.LLM_PROVIDER, settings.LLM_MODEL = "openai", "gpt-4.1-mini"
     settings.LLM_BASE_URL, settings.LLM_API_KEY = llm_server.openai_base_url, "sk-from-settings"
     result = llm_client().chat(simple_request())
     assert result.usage.model == "gpt-4.1-mini"
     assert llm_server.requests[0]["headers"]["authorization"] == "Bearer sk-from-settings"
+    # priced from the price table (tenants/billing/prices.yaml: gpt-4.1-mini $0.40 / $1.60 per 1M)
+    expected_cost = result.usage.input_tokens * 0.40 / 1e6 + result.usage.output_tokens * 1.60 / 1e6
+    assert result.usage.cost == pytest.approx(expected_cost, rel=1e-3)
 
 
 def test_provider_clients_share_one_connection_pool_but_send_their_own_keys(llm_server):

@@ -1,0 +1,96 @@
+"""Writes of usage and billing: the ledger (append-only, idempotent), prices, plan changes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+from decimal import Decimal
+from pathlib import Path
+
+import yaml
+from django.db import transaction
+from django.utils import timezone
+
+from config.errors import DomainError
+from tenants.billing.models import PlanChange, Price, UsageEvent
+
+logger = logging.getLogger(__name__)
+
+PRICES_FILE = Path(__file__).resolve().parent / "prices.yaml"
+
+
+class InvalidPrices(DomainError):
+    code = "invalid_prices"
+
+
+def usage_record(*, tenant, kind: str, key: str, occurred_at=None, **fields) -> bool:
+    """Append one event to the ledger, in the caller's transaction; False (and nothing
+    written) when an event with this key was counted before."""
+    return usage_record_many([UsageEvent(tenant=tenant, kind=kind, key=key,
+                                         occurred_at=occurred_at or timezone.now(), **fields)]) == 1
+
+
+def usage_record_many(events: list[UsageEvent]) -> int:
+    """Append events, skipping keys already counted; how many were new."""
+    if not events:
+        return 0
+    keys = [event.key for event in events]
+    before = set(UsageEvent.objects.filter(key__in=keys).values_list("key", flat=True))
+    UsageEvent.objects.bulk_create(events, ignore_conflicts=True)  # ON CONFLICT (key) DO NOTHING
+    return len(set(keys) - before)
+
+
+def charge(*, tenant, cost: Decimal) -> tuple[Decimal, bool]:
+    """What the platform charges for a call at list `cost`: nothing when the tenant's own
+    key is marked billed to the tenant directly."""
+    llm = tenant.configuration.llm
+    if llm.billed_directly and tenant.llm_api_key:
+        return Decimal(0), True
+    return cost, False
+
+
+def prices_load(path: Path = PRICES_FILE) -> dict:
+    """Make the price table match the YAML file (created, updated; rows not in the file are
+    kept: an admin may have added them). All checked first, then written at once."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidPrices(f"{path.name}: cannot be read ({exc}).") from exc
+    rows = []
+    for provider, models in (document.get("prices") or {}).items():
+        for model, pair in (models or {}).items():
+            try:
+                given, taken = (Decimal(str(value)) for value in pair)
+                if given < 0 or taken < 0:
+                    raise ValueError
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise InvalidPrices(f"{path.name}: prices.{provider}.{model} must be [input, output] USD per "
+                                    f"million tokens, two numbers >= 0; got {pair!r}.") from exc
+            rows.append((str(provider), str(model), given, taken))
+    report = {"created": 0, "updated": 0, "unchanged": 0}
+    with transaction.atomic():
+        for provider, model, given, taken in rows:
+            price, created = Price.objects.get_or_create(
+                provider=provider, model=model, defaults={"input_per_million": given, "output_per_million": taken})
+            if created:
+                report["created"] += 1
+            elif (price.input_per_million, price.output_per_million) != (given, taken):
+                price.input_per_million, price.output_per_million = given, taken
+                price.save(update_fields=["input_per_million", "output_per_million", "updated_at"])
+                report["updated"] += 1
+            else:
+                report["unchanged"] += 1
+    return report
+
+
+def plan_change_record(*, tenant, by, before: dict, after: dict) -> PlanChange | None:
+    """Audit a plan change (tier, features, limits); nothing when nothing changed."""
+    if before == after:
+        return None
+    return PlanChange.objects.create(tenant=tenant, changed_by=by, before=before, after=after)
+
+
+def plan_of(tenant) -> dict:
+    """What a plan change is judged on: the tier and the effective features and limits."""
+    configuration = tenant.configuration
+    return {"tier": tenant.tier, "features": asdict(configuration.features), "limits": asdict(configuration.limits)}
