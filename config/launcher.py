@@ -1,6 +1,6 @@
 """One launcher owns the embedded servers and the processes that use them.
 
-    python -m config.launcher serve          # migrate, load agents, seed demo, web + worker
+    python -m config.launcher serve          # migrate, load agents, seed demo, web + worker + beat
     python -m config.launcher exec -- CMD    # run CMD with the services up (make test)
 
 It starts embedded Postgres/Redis only where DATABASE_URL / REDIS_URL are unset, hands
@@ -108,22 +108,33 @@ def _port_free(port: int) -> bool:
     return True
 
 
+DEFAULT_SETUP_COMMANDS = "load_agents load_prices seed_demo load_schedule"
+
+
+def serve_commands(root: Path, port: int) -> dict[str, list[str]]:
+    """The processes `serve` runs side by side, by name: web server, worker, and beat (the
+    periodic tasks; its schedule is in the database, any file of its own in the data dir)."""
+    concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
+    return {
+        "web server": [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"],
+        "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--concurrency", concurrency],
+        "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
+                 "--schedule", str(root / "celerybeat-schedule")],
+    }
+
+
 def serve(launcher: Launcher) -> int:
     port = int(os.environ.get("PORT", "8000"))
     if not _port_free(port):
         raise AlreadyRunning(f"Port {port} is already in use; stop what runs there or set PORT=<another port>.")
     launcher.start_services()
     launcher.manage("migrate_schemas", "--executor", "standard")
-    for step in os.environ.get("ASKPANEL_SETUP_COMMANDS", "load_agents load_prices seed_demo").split():
+    for step in os.environ.get("ASKPANEL_SETUP_COMMANDS", DEFAULT_SETUP_COMMANDS).split():
         launcher.manage(step)
-    web = launcher.spawn([PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"])
-    concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
-    worker = launcher.spawn(
-        [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--concurrency", concurrency]
-    )
+    children = {name: launcher.spawn(command) for name, command in serve_commands(launcher.root, port).items()}
     print(f"[launcher] serving on port {port}; Ctrl-C stops everything.", flush=True)
     while True:
-        for name, child in (("web server", web), ("worker", worker)):
+        for name, child in children.items():
             if child.poll() is not None:
                 print(f"[launcher] the {name} exited (code {child.returncode}); stopping.", flush=True)
                 return child.returncode or 1
@@ -141,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m config.launcher", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("serve", help="migrate, seed, serve web + worker")
+    sub.add_parser("serve", help="migrate, seed, serve web + worker + beat")
     run_parser = sub.add_parser("exec", help="run a command with the services up")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)

@@ -74,6 +74,7 @@ SHARED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_celery_beat",
 ]
 
 TENANT_APPS = [
@@ -181,6 +182,9 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
+# Beat reads its schedule from the database (public schema), so the platform admin shows it;
+# `manage.py load_schedule` writes it.
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # --- LLM providers and embeddings (llm/) --------------------------------
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="offline")

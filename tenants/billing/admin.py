@@ -1,4 +1,6 @@
 from django.contrib import admin
+from django_celery_beat import admin as beat_admin
+from django_celery_beat import models as beat_models
 
 from config.admin_sites import platform_site
 from tenants.billing.models import DailyRollup, PlanChange, Price, Statement, UsageEvent
@@ -53,3 +55,16 @@ class PlanChangeAdmin(ReadOnlyAdmin):
     list_display = ("changed_at", "tenant", "changed_by", "before", "after")
     list_filter = ("tenant",)
     list_select_related = ("tenant", "changed_by")
+
+
+# Celery beat's schedule (billing's periodic tasks, written by `manage.py load_schedule`):
+# django_celery_beat registers its admin on Django's default site, which this project does
+# not serve; the platform admin shows it instead.
+for _model, _model_admin in (
+    (beat_models.PeriodicTask, beat_admin.PeriodicTaskAdmin),
+    (beat_models.IntervalSchedule, beat_admin.IntervalScheduleAdmin),
+    (beat_models.CrontabSchedule, beat_admin.CrontabScheduleAdmin),
+    (beat_models.SolarSchedule, beat_admin.SolarScheduleAdmin),
+    (beat_models.ClockedSchedule, beat_admin.ClockedScheduleAdmin),
+):
+    platform_site.register(_model, _model_admin)
