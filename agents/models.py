@@ -7,23 +7,45 @@ from agents.domains import DISPOSITIONS, DOMAINS
 from llm.embeddings.base import DIMENSIONS
 
 
-class Agent(models.Model):
-    """One expert of the shared catalog (public schema), loaded from agents/catalog/*.yaml.
+class ExpertProfile(models.Model):
+    """Who an expert is: what catalog agents and a tenant's private experts share."""
 
-    An agent removed from the catalog is retired (is_active=False), never deleted, so
-    panels that used it keep their members."""
-
-    slug = models.SlugField(max_length=100, unique=True)
     name = models.CharField(max_length=200)
     title = models.CharField(max_length=300)
     domain = models.CharField(max_length=50, choices=list(DOMAINS.items()), db_index=True)
     business_function = models.CharField(max_length=200)
-    tier = models.PositiveSmallIntegerField(choices=[(1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")])
     disposition = models.CharField(max_length=20, choices=[(d, d) for d in DISPOSITIONS], default="balanced")
     capabilities = models.JSONField(default=list)
     knowledge_domains = models.JSONField(default=list)
     key_considerations = models.JSONField(default=list)
     system_prompt = models.TextField()
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.name} — {self.title}"
+
+    @property
+    def domain_label(self) -> str:
+        return DOMAINS.get(self.domain, self.domain)
+
+    def profile_text(self) -> str:
+        """What the agent is about, as ranking reads it."""
+        return " ".join([self.title, self.business_function, self.domain_label, *self.capabilities,
+                         *self.knowledge_domains])
+
+
+class Agent(ExpertProfile):
+    """One expert of the shared catalog (public schema), loaded from agents/catalog/*.yaml.
+
+    An agent removed from the catalog is retired (is_active=False), never deleted, so
+    panels that used it keep their members."""
+
+    private = False  # a tenant's own experts are agents.tenant.models.CustomAgent
+
+    slug = models.SlugField(max_length=100, unique=True)
+    tier = models.PositiveSmallIntegerField(choices=[(1, "Tier 1"), (2, "Tier 2"), (3, "Tier 3")])
     compatible_agents = models.JSONField(default=list, blank=True)
     incompatible_agents = models.JSONField(default=list, blank=True)
     cost_per_query = models.DecimalField(max_digits=8, decimal_places=4)
@@ -43,18 +65,6 @@ class Agent(models.Model):
             HnswIndex(name="agent_embedding_hnsw", fields=["embedding"], m=16, ef_construction=64,
                       opclasses=["vector_cosine_ops"]),
         ]
-
-    def __str__(self):
-        return f"{self.name} — {self.title}"
-
-    @property
-    def domain_label(self) -> str:
-        return DOMAINS.get(self.domain, self.domain)
-
-    def profile_text(self) -> str:
-        """What the agent is about, as ranking reads it."""
-        return " ".join([self.title, self.business_function, self.domain_label, *self.capabilities,
-                         *self.knowledge_domains])
 
 
 class AgentExample(models.Model):

@@ -64,7 +64,13 @@ from django.db.models import F, Func, TextField
 from agents.domains import DOMAINS
 from agents.models import Agent, AgentExample, CatalogVersion
 from agents.rerank import llm_order, rerank_enabled
-from agents.tenant.selectors import Steering, Usage, steering_get
+from agents.tenant.models import CustomAgent
+from agents.tenant.selectors import (
+    Steering,
+    Usage,
+    private_experts_for_ranking,
+    steering_get,
+)
 from llm.embeddings import embed_soon
 from tenants.context import current_tenant
 
@@ -110,6 +116,7 @@ class Candidate:
     example_similarity: float  # mean cosine of the question to the agent's two closest example questions
     word_match: float  # the question's words found in the profile, weighted by rarity
     example: str | None = None  # the closest example question (None: the agent has none)
+    private: bool = False  # the tenant's own expert (agents.tenant.models.CustomAgent): `id` is its id
     relevance: float = 0.0
     score: float = 0.0
     role: str = "expert"
@@ -136,32 +143,40 @@ def rank_agents(*, question: str, k: int = DEFAULT_K, minimum: int | None = None
     lexemes = question_lexemes(question)
     catalog = catalog_matrix()
     tenant = current_tenant() if connection.schema_name != "public" else None
+    private = private_experts_for_ranking() if tenant and tenant.configuration.features.custom_agents else []
     reorder = None
     if rerank_enabled(tenant):
         def reorder(ranked):
             return llm_order(ranked, tenant=tenant, question=question, k=k, catalog_version=catalog.version)
     chosen = rank_rows(catalog=catalog, vector=embedding.result()[0], lexemes=lexemes, steering=steering, k=k,
-                       minimum=minimum, role_plan=role_plan, domains=domains, diverse=diverse, reorder=reorder)
+                       minimum=minimum, role_plan=role_plan, domains=domains, diverse=diverse, reorder=reorder,
+                       private=private)
 
     # The winners in full, with the words of their profiles.
     agents = (Agent.objects.defer("embedding", "search_vector")
               .annotate(profile_lexemes=_profile_words())
-              .in_bulk([candidate.id for candidate in chosen]))
-    return [RankedAgent(agent=agents[candidate.id], score=candidate.score, relevance=round(candidate.relevance, 4),
-                        role=candidate.role,
-                        reasons=_score_reasons(candidate, steering, agents[candidate.id], lexemes)
-                        + candidate.reasons)
-            for candidate in chosen]
+              .in_bulk([candidate.id for candidate in chosen if not candidate.private]))
+    own = CustomAgent.objects.defer("embedding").in_bulk([candidate.id for candidate in chosen if candidate.private])
+    words = {row[0]: row[5] for row in private}
+    for agent in own.values():
+        agent.profile_lexemes = words.get(agent.pk) or []
+    ranked = []
+    for candidate in chosen:
+        agent = own[candidate.id] if candidate.private else agents[candidate.id]
+        reasons = _score_reasons(candidate, steering, agent, lexemes) + candidate.reasons
+        ranked.append(RankedAgent(agent=agent, score=candidate.score, relevance=round(candidate.relevance, 4),
+                                  role=candidate.role, reasons=reasons))
+    return ranked
 
 
 def rank_rows(*, catalog: CatalogMatrix, vector, lexemes: list[str], steering: Steering, k: int, minimum: int,
               role_plan: dict | None = None, domains: list[str] | None = None, diverse: bool = True,
-              weights: Weights = WEIGHTS, reorder=None) -> list[Candidate]:
+              weights: Weights = WEIGHTS, reorder=None, private: list[tuple] = ()) -> list[Candidate]:
     """The seats for a question already embedded and stemmed (no database reads: the
     evaluation calls this with other weights). `reorder` may change the order the
     candidates are seated in (the model's re-rank, agents/rerank.py)."""
     scored = candidates(vector=vector, lexemes=lexemes, domains=domains, disabled=steering.disabled,
-                        catalog=catalog, weights=weights, pool=max(POOL, 10 * k))
+                        catalog=catalog, weights=weights, pool=max(POOL, 10 * k), private=private)
     best = max((candidate.relevance for candidate in scored), default=0.0)
     floor, boost_floor = weights.floor * best, weights.boost_floor * best
     for candidate in scored:
@@ -198,6 +213,7 @@ class CatalogMatrix:
     example_texts: list[str | None]  # None for a profile standing in for examples
     profile_hub: np.ndarray  # each agent's profile: mean cosine to the other agents' example questions
     example_hub: np.ndarray  # each agent's examples: the same
+    example_centroid: np.ndarray  # the mean of every written example question (private experts' hubness)
     postings: dict[str, np.ndarray]  # a profile word -> the rows whose profile has it
 
 
@@ -236,8 +252,9 @@ def _catalog_read(version: int) -> CatalogMatrix:
             owners.append(index)
     width = max((len(own) for own in grid), default=1)
     examples = _unit(np.array(example_vectors, dtype=np.float32).reshape(len(texts), -1))
-    profile_hub, example_hub = _hubness(vectors, examples, np.array(owners, dtype=int),
-                                        np.array([text is not None for text in texts]))
+    written = np.array([text is not None for text in texts], dtype=bool)
+    profile_hub, example_hub = _hubness(vectors, examples, np.array(owners, dtype=int), written)
+    centroid = examples[written].mean(axis=0) if written.any() else np.zeros(vectors.shape[1], dtype=np.float32)
     postings: dict[str, list[int]] = {}
     for index, row in enumerate(rows):
         for word in set(row[6] or ()):
@@ -248,7 +265,7 @@ def _catalog_read(version: int) -> CatalogMatrix:
         incompatible=[list(row[4] or []) for row in rows], vectors=vectors, examples=examples,
         example_grid=np.array([own + own[:1] * (width - len(own)) for own in grid], dtype=int).reshape(len(rows), width),
         example_texts=texts, profile_hub=profile_hub,
-        example_hub=example_hub, postings={word: np.array(indexes) for word, indexes in postings.items()},
+        example_hub=example_hub, example_centroid=centroid, postings={word: np.array(indexes) for word, indexes in postings.items()},
     )
 
 
@@ -281,30 +298,39 @@ def _profile_words():
 def word_match(catalog: CatalogMatrix, lexemes: list[str]) -> np.ndarray:
     """For each agent, the share of the question's words found in its profile, each word
     weighted by its rarity in the catalog (a word no agent has still counts in the whole)."""
+    weights, whole = _word_weights(catalog, lexemes)
     scores = np.zeros(len(catalog.ids))
-    whole = 0.0
-    for word in set(lexemes):
+    for word, weight in weights.items():
         rows = catalog.postings.get(word)
-        weight = math.log(1 + len(catalog.ids) / (len(rows) if rows is not None else 1))
-        whole += weight
         if rows is not None:
             scores[rows] += weight
     return scores / whole if whole else scores
 
 
+def _word_weights(catalog: CatalogMatrix, lexemes: list[str]) -> tuple[dict[str, float], float]:
+    """Each of the question's words with its weight, log(1 + agents / agents with it), and their sum."""
+    weights = {word: math.log(1 + len(catalog.ids) / max(len(catalog.postings.get(word, ())), 1))
+               for word in set(lexemes)}
+    return weights, sum(weights.values())
+
+
+def _private_word_match(catalog: CatalogMatrix, lexemes: list[str], profiles: list) -> np.ndarray:
+    """word_match for private experts, with the catalog's word weights."""
+    weights, whole = _word_weights(catalog, lexemes)
+    if not whole:
+        return np.zeros(len(profiles))
+    return np.array([sum(weights[word] for word in weights if word in set(words or ())) / whole
+                     for words in profiles])
+
+
 def candidates(*, vector, lexemes: list[str], domains: list[str] | None = None, disabled=frozenset(),
-               pool: int = POOL, catalog: CatalogMatrix | None = None, weights: Weights = WEIGHTS) -> list[Candidate]:
+               pool: int = POOL, catalog: CatalogMatrix | None = None, weights: Weights = WEIGHTS,
+               private: list[tuple] = ()) -> list[Candidate]:
     """The `pool` most relevant eligible agents for the question's embedding `vector` and
-    stemmed words `lexemes`, each with its signals and its relevance."""
+    stemmed words `lexemes`, each with its signals and its relevance. `private`: the
+    tenant's own experts (agents.tenant.selectors.private_experts_for_ranking), scored with
+    the catalog: an expert without example questions is matched by its profile."""
     catalog = catalog or catalog_matrix()
-    eligible = np.ones(len(catalog.ids), dtype=bool)
-    if disabled:
-        eligible &= ~np.isin(catalog.slugs, list(disabled))
-    if domains:
-        eligible &= np.isin(catalog.domains, list(domains))
-    rows = np.flatnonzero(eligible)
-    if not len(rows):
-        return []
     query = np.asarray(vector, dtype=np.float32)
     query = query / (np.linalg.norm(query) or 1)
     similarity = catalog.vectors @ query
@@ -312,16 +338,47 @@ def candidates(*, vector, lexemes: list[str], domains: list[str] | None = None, 
     closest = np.sort(per_example[catalog.example_grid], axis=1)[:, -2:]
     example_similarity = closest.mean(axis=1)  # the two closest examples of each agent
     words = word_match(catalog, lexemes)
-    relevance = (weights.profile * _scaled(similarity[rows] - weights.hub * catalog.profile_hub[rows])
-                 + weights.example * _scaled(example_similarity[rows] - weights.hub * catalog.example_hub[rows])
+    slugs, domains_of = catalog.slugs, catalog.domains
+    profile_hub, example_hub = catalog.profile_hub, catalog.example_hub
+    if private:
+        own = _unit(np.array([row[4] for row in private], dtype=np.float32).reshape(len(private), -1))
+        own_similarity, own_hub = own @ query, own @ catalog.example_centroid
+        similarity = np.concatenate([similarity, own_similarity])
+        example_similarity = np.concatenate([example_similarity, own_similarity])
+        words = np.concatenate([words, _private_word_match(catalog, lexemes, [row[5] for row in private])])
+        slugs = np.concatenate([slugs, np.array([row[1] for row in private], dtype=object)])
+        domains_of = np.concatenate([domains_of, np.array([row[2] for row in private], dtype=object)])
+        profile_hub = np.concatenate([profile_hub, own_hub])
+        example_hub = np.concatenate([example_hub, own_hub])
+    eligible = np.ones(len(slugs), dtype=bool)
+    if disabled:
+        eligible &= ~np.isin(slugs, list(disabled))
+    if domains:
+        eligible &= np.isin(domains_of, list(domains))
+    rows = np.flatnonzero(eligible)
+    if not len(rows):
+        return []
+    relevance = (weights.profile * _scaled(similarity[rows] - weights.hub * profile_hub[rows])
+                 + weights.example * _scaled(example_similarity[rows] - weights.hub * example_hub[rows])
                  + weights.words * _scaled(words[rows]))
     order = np.argsort(-relevance, kind="stable")[:pool]
-    return [Candidate(id=catalog.ids[row], slug=catalog.slugs[row], domain=catalog.domains[row],
-                      disposition=catalog.dispositions[row], incompatible_agents=catalog.incompatible[row],
-                      similarity=float(similarity[row]), example_similarity=float(example_similarity[row]),
-                      word_match=float(words[row]), example=_closest_example(catalog, row, per_example),
-                      relevance=float(relevance[index]))
-            for index, row in zip(order, rows[order])]
+    size = len(catalog.ids)
+    found = []
+    for index, row in zip(order, rows[order]):
+        if row < size:
+            found.append(Candidate(
+                id=catalog.ids[row], slug=catalog.slugs[row], domain=catalog.domains[row],
+                disposition=catalog.dispositions[row], incompatible_agents=catalog.incompatible[row],
+                similarity=float(similarity[row]), example_similarity=float(example_similarity[row]),
+                word_match=float(words[row]), example=_closest_example(catalog, row, per_example),
+                relevance=float(relevance[index])))
+        else:
+            mine = private[row - size]
+            found.append(Candidate(
+                id=mine[0], slug=mine[1], domain=mine[2], disposition=mine[3], incompatible_agents=[],
+                similarity=float(similarity[row]), example_similarity=float(example_similarity[row]),
+                word_match=float(words[row]), relevance=float(relevance[index]), private=True))
+    return found
 
 
 def _closest_example(catalog: CatalogMatrix, row: int, per_example: np.ndarray) -> str | None:
@@ -348,13 +405,15 @@ def _boost(candidate: Candidate, steering: Steering, floor: float) -> float:
     if candidate.relevance < floor:
         return 1.0
     preferred = PREFERRED_BOOST if candidate.slug in steering.preferred else 1.0
-    return preferred * usage_boost(steering.usage.get(candidate.id))
+    return preferred * usage_boost(steering.usage.get(candidate.slug))
 
 
 def _score_reasons(candidate: Candidate, steering: Steering, agent: Agent, lexemes: list[str]) -> list[str]:
     """Why the candidate scored what it did (written for the winners only)."""
     reasons = [f"Profile matches the question (relevance {candidate.relevance:.2f}, "
                f"similarity {candidate.similarity:.2f})"]
+    if candidate.private:
+        reasons.append("Private: one of your organisation's own experts")
     if candidate.example:
         reasons.append(f"Close to a question it answers: “{candidate.example}” "
                        f"(similarity {candidate.example_similarity:.2f})")
@@ -366,7 +425,7 @@ def _score_reasons(candidate: Candidate, steering: Steering, agent: Agent, lexem
         reasons.append(f"Preferred by your organisation for {DOMAINS[candidate.domain]} (x{PREFERRED_BOOST})"
                        if boosted else "Preferred by your organisation, but not among the most relevant for this "
                                        "question (no boost)")
-    stats = steering.usage.get(candidate.id)
+    stats = steering.usage.get(candidate.slug)
     if usage_boost(stats) > 1:
         reasons.append(f"Used {stats.use_count} times here, rated {stats.avg_rating:.1f}/5 "
                        + (f"(x{usage_boost(stats):.2f})" if boosted else "(no boost: not among the most relevant)"))

@@ -122,9 +122,8 @@ def fit(train: list[dict]) -> None:
         s for v, w in zip(vectors, lexemes)
         for s in [c.slug for c in rank_rows(catalog=catalog, vector=v, lexemes=w, steering=plain, k=5, minimum=5,
                                             weights=best)]).most_common(5)]
-    ids = dict(zip(catalog.slugs, catalog.ids))
     heavy = Steering(preferred=frozenset(), disabled=frozenset(),
-                     usage={ids[slug]: Usage(HEAVY_USES, 5.0) for slug in top})
+                     usage={slug: Usage(HEAVY_USES, 5.0) for slug in top})
     print(f"then the margin and the boost floor (heavy usage of {', '.join(top)}):")
     for margin, floor in itertools.product((0.8, 0.85, 0.9, 0.95, 1.0), (0.5, 0.6, 0.7, 0.8, 0.9)):
         weights = replace(best, boost_floor=floor, diversity_margin=margin)

@@ -54,6 +54,7 @@ class Limits:
     max_tokens_per_panel: int = 60_000
     max_documents: int = 25
     max_storage_mb: int = 50
+    max_custom_agents: int = 10  # private experts, where the plan has `custom_agents`
     # Monthly budgets (tenants/billing): the soft limit warns (banner, email), the budget is the hard limit.
     monthly_token_budget: int = 2_000_000
     monthly_cost_budget_usd: int = 25
@@ -127,6 +128,7 @@ TIER_PRESETS: dict[str, dict[str, dict]] = {
             "max_tokens_per_panel": 1_000_000,
             "max_documents": 10_000,
             "max_storage_mb": 50_000,
+            "max_custom_agents": 200,
             "monthly_token_budget": 1_000_000_000,
             "monthly_cost_budget_usd": 20_000,
         },
@@ -140,6 +142,7 @@ LIMIT_CEILINGS = {
     "max_tokens_per_panel": 100_000_000,
     "max_documents": 10_000_000,
     "max_storage_mb": 10_000_000,
+    "max_custom_agents": 10_000,
     "monthly_token_budget": 100_000_000_000,
     "monthly_cost_budget_usd": 10_000_000,
     "budget_soft_limit_percent": 100,

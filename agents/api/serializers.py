@@ -25,6 +25,7 @@ class AgentSerializer(serializers.Serializer):
     incompatible_agents = serializers.ListField(child=serializers.CharField(), read_only=True)
     cost_per_query = serializers.DecimalField(max_digits=8, decimal_places=4, read_only=True)
     is_active = serializers.BooleanField(read_only=True)
+    private = serializers.BooleanField(read_only=True, help_text="One of your organisation's own experts.")
 
 
 class AgentDetailSerializer(AgentSerializer):
@@ -49,3 +50,26 @@ class AgentPreferencesSerializer(serializers.Serializer):
         default=dict, help_text="Per domain (e.g. `regulatory_affairs`), the agent slugs to seat first, in order.")
     disabled = serializers.ListField(child=serializers.CharField(), default=list,
                                      help_text="Agent slugs never seated on this tenant's panels.")
+
+
+class CustomAgentInputSerializer(serializers.Serializer):
+    """A private expert as it is created or replaced (checked by agents.tenant.services)."""
+
+    slug = serializers.SlugField(max_length=100, help_text="Unique in your organisation; not a catalog slug. "
+                                                            "Ignored on PUT (the slug stays).")
+    name = serializers.CharField(max_length=200)
+    title = serializers.CharField(max_length=300)
+    domain = serializers.ChoiceField(choices=list(DOMAINS))
+    business_function = serializers.CharField(max_length=200)
+    disposition = serializers.ChoiceField(choices=DISPOSITIONS, required=False, default="balanced")
+    capabilities = serializers.ListField(child=serializers.CharField(max_length=500), min_length=1, max_length=20)
+    knowledge_domains = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
+                                              max_length=20)
+    key_considerations = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
+                                               max_length=20)
+    system_prompt = serializers.CharField(max_length=8000)
+
+
+class CustomAgentSerializer(AgentDetailSerializer):
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)

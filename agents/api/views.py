@@ -2,11 +2,13 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from agents.api.serializers import AgentDetailSerializer, AgentPreferencesSerializer, AgentSerializer
+from agents.api.serializers import (AgentDetailSerializer, AgentPreferencesSerializer, AgentSerializer,
+                                   CustomAgentInputSerializer, CustomAgentSerializer)
 from agents.domains import DOMAINS
 from agents.selectors import agent_get, agent_list
-from agents.tenant.selectors import preferences_get
-from agents.tenant.services import preferences_set
+from agents.tenant.selectors import custom_agent_get, custom_agent_list, preferences_get
+from agents.tenant.services import (custom_agent_create, custom_agent_delete, custom_agent_update,
+                                    custom_agents_allowed, preferences_set)
 from config.api.pagination import PageNumberPagination
 from config.api.params import query_data
 from config.api.schema import errors
@@ -31,6 +33,8 @@ class AgentListView(TenantAPIView):
         filters.is_valid(raise_exception=True)
         data = filters.validated_data
         agents = agent_list(domain=data.get("domain"), tier=data.get("tier"), query=data.get("q"))
+        if request.tenant.configuration.features.custom_agents:  # the tenant's own experts first
+            agents = _private_matching(data) + list(agents)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(agents, request, view=self)
         return paginator.get_paginated_response(AgentSerializer(page, many=True).data)
@@ -41,9 +45,65 @@ class AgentDetailView(TenantAPIView):
                    responses={200: AgentDetailSerializer, **errors(*TENANT_ERRORS)})
     def get(self, request, slug):
         agent = agent_get(slug=slug)
+        if agent is None and request.tenant.configuration.features.custom_agents:
+            agent = custom_agent_get(slug=slug)
         if agent is None:
             raise NotFound(f"There is no agent {slug!r} in the catalog.")
         return Response(AgentDetailSerializer(agent).data)
+
+
+def _private_matching(filters: dict) -> list:
+    """The tenant's private experts passing the catalog list's filters."""
+    words = (filters.get("q") or "").lower()
+    return [agent for agent in custom_agent_list()
+            if (not filters.get("domain") or agent.domain == filters["domain"])
+            and (not filters.get("tier") or agent.tier == filters["tier"])
+            and (not words or words in " ".join([agent.slug, agent.name, agent.title, *agent.capabilities]).lower())]
+
+
+class CustomAgentListView(TenantAPIView):
+    """The organisation's private experts (plans with `custom_agents`): everyone reads, tenant admins create."""
+
+    @extend_schema(operation_id="custom_agents_list", summary="Your organisation's private experts",
+                   responses={200: CustomAgentSerializer(many=True), **errors(*TENANT_ERRORS)})
+    def get(self, request):
+        custom_agents_allowed(request.tenant)
+        return Response(CustomAgentSerializer(custom_agent_list(), many=True).data)
+
+    @extend_schema(operation_id="custom_agents_create", summary="Create a private expert (tenant admins)",
+                   request=CustomAgentInputSerializer,
+                   responses={201: CustomAgentSerializer, **errors(*TENANT_ERRORS, 400, 415, 429)})
+    def post(self, request):
+        agent = custom_agent_create(user=request.user, data=request.data)
+        return Response(CustomAgentSerializer(agent).data, status=201)
+
+
+class CustomAgentDetailView(TenantAPIView):
+    @extend_schema(operation_id="custom_agents_get", summary="One private expert",
+                   responses={200: CustomAgentSerializer, **errors(*TENANT_ERRORS, 404)})
+    def get(self, request, slug):
+        return Response(CustomAgentSerializer(self._agent(request, slug)).data)
+
+    @extend_schema(operation_id="custom_agents_replace", summary="Replace a private expert's profile (tenant admins)",
+                   request=CustomAgentInputSerializer,
+                   responses={200: CustomAgentSerializer, **errors(*TENANT_ERRORS, 400, 404, 415)})
+    def put(self, request, slug):
+        agent = custom_agent_update(user=request.user, agent=self._agent(request, slug), data=request.data)
+        return Response(CustomAgentSerializer(agent).data)
+
+    @extend_schema(operation_id="custom_agents_delete", summary="Delete a private expert (tenant admins)",
+                   responses={204: None, **errors(*TENANT_ERRORS, 404)})
+    def delete(self, request, slug):
+        custom_agent_delete(user=request.user, agent=self._agent(request, slug))
+        return Response(status=204)
+
+    @staticmethod
+    def _agent(request, slug):
+        custom_agents_allowed(request.tenant)
+        agent = custom_agent_get(slug=slug)
+        if agent is None:
+            raise NotFound(f"You have no private expert {slug!r}.")
+        return agent
 
 
 class AgentPreferencesView(TenantAPIView):

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from agents.tenant.models import AgentPreferences, AgentUsage
+from django.contrib.postgres.fields import ArrayField
+from django.db.models import F, Func, TextField
+
+from agents.tenant.models import AgentPreferences, AgentUsage, CustomAgent
 
 
 def agent_usage_get(*, agent) -> AgentUsage | None:
@@ -29,12 +32,35 @@ class Steering:
 
     preferred: frozenset[str]  # slugs, whatever their domain (x1.2)
     disabled: frozenset[str]  # slugs never returned
-    usage: dict[int, Usage]  # by agent id
+    usage: dict[str, Usage]  # by slug (catalog and private experts)
 
 
 def steering_get() -> Steering:
     """This tenant's steering of expert ranking: its preferences and its usage."""
     preferences = preferences_get()
-    usage = AgentUsage.objects.values_list("agent_id", "use_count", "avg_rating")
+    usage = {slug: Usage(use_count, avg_rating)
+             for slug, use_count, avg_rating in AgentUsage.objects.values_list("agent__slug", "use_count", "avg_rating")}
+    usage.update((slug, Usage(use_count, avg_rating)) for slug, use_count, avg_rating
+                 in CustomAgent.objects.filter(use_count__gt=0).values_list("slug", "use_count", "avg_rating"))
     return Steering(preferred=frozenset(preferences.preferred_slugs), disabled=frozenset(preferences.disabled),
-                    usage={agent_id: Usage(use_count, avg_rating) for agent_id, use_count, avg_rating in usage})
+                    usage=usage)
+
+
+def custom_agent_list():
+    """This tenant's private experts, by name."""
+    return CustomAgent.objects.order_by("name")
+
+
+def custom_agent_get(*, slug: str) -> CustomAgent | None:
+    return CustomAgent.objects.filter(slug=slug).first()
+
+
+def private_experts_for_ranking() -> list[tuple]:
+    """(id, slug, domain, disposition, embedding, profile words) of this tenant's private
+    experts with an embedding; the words stemmed by Postgres as the catalog's are."""
+    words = Func(Func(F("title"), F("business_function"), F("capabilities"), F("knowledge_domains"),
+                      function="concat_ws", template="concat_ws(' ', %(expressions)s)"),
+                 function="to_tsvector", template="tsvector_to_array(to_tsvector('english', %(expressions)s))",
+                 output_field=ArrayField(TextField()))
+    return list(CustomAgent.objects.filter(embedding__isnull=False).order_by("id").annotate(words=words)
+                .values_list("id", "slug", "domain", "disposition", "embedding", "words"))

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, transaction
 from django.utils import timezone
 
-from agents.domains import DOMAINS
+from agents.domains import DISPOSITIONS, DOMAINS
 from agents.models import Agent
-from agents.tenant.models import AgentPreferences, AgentUsage
-from config.errors import DomainError, Forbidden
+from agents.tenant.models import AgentPreferences, AgentUsage, CustomAgent
+from config.errors import DomainError, Forbidden, LimitExceeded
+from llm.embeddings import get_embedder
 from tenants.context import current_tenant
 
 
@@ -32,6 +35,7 @@ def preferences_set(*, preferred: dict, disabled: list) -> AgentPreferences:
             raise InvalidPreferences(f"preferred.{domain} must be a list of agent slugs.")
         named |= set(slugs)
     known = dict(Agent.objects.filter(slug__in=named, is_active=True).values_list("slug", "domain"))
+    known.update(CustomAgent.objects.filter(slug__in=named).values_list("slug", "domain"))
     unknown = sorted(named - set(known))
     if unknown:
         raise InvalidPreferences(f"Unknown or retired agent(s): {', '.join(unknown)}.", details={"unknown": unknown})
@@ -68,6 +72,7 @@ def preference_mark_set(*, user, agent: Agent, mark: str) -> AgentPreferences:
         preferences, _ = AgentPreferences.objects.select_for_update().get_or_create(pk=1)
         named = set(preferences.disabled) | preferences.preferred_slugs
         active = set(Agent.objects.filter(slug__in=named, is_active=True).values_list("slug", flat=True))
+        active |= set(CustomAgent.objects.filter(slug__in=named).values_list("slug", flat=True))
         kept = active - {agent.slug}
         preferred = {domain: [slug for slug in slugs if slug in kept] for domain, slugs in preferences.preferred.items()}
         disabled = [slug for slug in preferences.disabled if slug in kept]
@@ -105,3 +110,119 @@ def agent_rating_record(*, agents, score: float) -> None:
             usage.avg_rating = (usage.avg_rating * usage.rating_count + score) / (usage.rating_count + 1)
             usage.rating_count += 1
             usage.save(update_fields=["avg_rating", "rating_count"])
+
+
+# --- private experts (plans with `custom_agents`) --------------------------------------
+
+class InvalidCustomAgent(DomainError):
+    code = "invalid_custom_agent"
+
+
+SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+TEXT_LIMITS = {"name": 200, "title": 300, "business_function": 200, "system_prompt": 8000}
+LIST_LIMITS = {"capabilities": (1, 20), "knowledge_domains": (0, 20), "key_considerations": (0, 20)}
+ITEM_MAX = 500
+
+
+def custom_agents_allowed(tenant) -> None:
+    """403 with the reason when the tenant's plan has no private experts."""
+    if not tenant.configuration.features.custom_agents:
+        raise Forbidden(f"Private experts are not included in your plan ({tenant.tier}); they are available on "
+                        "enterprise.", code="feature_not_in_plan", details={"feature": "custom_agents"})
+
+
+def custom_agent_create(*, user, data: dict) -> CustomAgent:
+    """A tenant admin creates a private expert: every field checked first, then embedded."""
+    tenant = _custom_agent_writer(user)
+    values = _custom_agent_values(data, creating=True)
+    with transaction.atomic():
+        with connection.cursor() as cursor:  # one creation at a time: the count limit holds
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"custom-agents:{tenant.schema_name}"])
+        limit = tenant.configuration.limits.max_custom_agents
+        count = CustomAgent.objects.count()
+        if count >= limit:
+            raise LimitExceeded(f"Your plan allows {limit} private experts and you have {count}; delete one first.",
+                                details={"limit": "max_custom_agents", "value": limit, "used": count})
+        if CustomAgent.objects.filter(slug=values["slug"]).exists():
+            raise InvalidCustomAgent(f"You already have a private expert {values['slug']!r}; choose another slug.",
+                                     details={"field": "slug"})
+        agent = CustomAgent(**values, created_by=user)
+        agent.embedding = _profile_embedding(agent)
+        agent.save()
+    return agent
+
+
+def custom_agent_update(*, user, agent: CustomAgent, data: dict) -> CustomAgent:
+    """Replace a private expert's profile (its slug stays); the next ranking sees it."""
+    _custom_agent_writer(user)
+    values = _custom_agent_values({**data, "slug": agent.slug}, creating=False)
+    for name, value in values.items():
+        setattr(agent, name, value)
+    agent.embedding = _profile_embedding(agent)
+    agent.save()
+    return agent
+
+
+def custom_agent_delete(*, user, agent: CustomAgent) -> None:
+    """Delete a private expert. Panels that seated it keep its name and role (their members
+    hold a copy); it leaves the organisation's preferences."""
+    _custom_agent_writer(user)
+    with transaction.atomic():
+        preferences = AgentPreferences.objects.select_for_update().filter(pk=1).first()
+        if preferences is not None:
+            preferences.preferred = {domain: [s for s in slugs if s != agent.slug]
+                                     for domain, slugs in preferences.preferred.items()}
+            preferences.disabled = [s for s in preferences.disabled if s != agent.slug]
+            preferences.save()
+        agent.delete()
+
+
+def _custom_agent_writer(user):
+    tenant = current_tenant()
+    custom_agents_allowed(tenant)
+    if not user.is_staff:
+        raise Forbidden("Only a tenant admin can create, change or delete private experts.")
+    return tenant
+
+
+def _custom_agent_values(data: dict, *, creating: bool) -> dict:
+    """The checked fields of a private expert, or InvalidCustomAgent naming the field."""
+    if not isinstance(data, dict):
+        raise InvalidCustomAgent("Send a JSON object with the expert's fields.")
+    slug = data.get("slug")
+    if not isinstance(slug, str) or not SLUG.match(slug) or len(slug) > 100:
+        raise InvalidCustomAgent("`slug` must be lowercase words joined by hyphens (at most 100 characters), "
+                                 "e.g. `our-cmc-lead`.", details={"field": "slug"})
+    if creating and Agent.objects.filter(slug=slug).exists():
+        raise InvalidCustomAgent(f"{slug!r} is the slug of a catalog expert; choose another.",
+                                 details={"field": "slug"})
+    values = {"slug": slug}
+    for name, limit in TEXT_LIMITS.items():
+        value = data.get(name)
+        if not isinstance(value, str) or not value.strip() or len(value.strip()) > limit:
+            raise InvalidCustomAgent(f"`{name}` must be text of 1 to {limit} characters.", details={"field": name})
+        values[name] = value.strip()
+    domain = data.get("domain")
+    if domain not in DOMAINS:
+        raise InvalidCustomAgent(f"`domain` must be one of the catalog's domains: {', '.join(DOMAINS)}.",
+                                 details={"field": "domain"})
+    values["domain"] = domain
+    disposition = data.get("disposition", "balanced")
+    if disposition not in DISPOSITIONS:
+        raise InvalidCustomAgent(f"`disposition` must be one of {', '.join(DISPOSITIONS)}.",
+                                 details={"field": "disposition"})
+    values["disposition"] = disposition
+    for name, (low, high) in LIST_LIMITS.items():
+        items = data.get(name, [])
+        if (not isinstance(items, list) or not low <= len(items) <= high
+                or not all(isinstance(i, str) and i.strip() and len(i) <= ITEM_MAX for i in items)):
+            raise InvalidCustomAgent(f"`{name}` must be a list of {low} to {high} texts of at most {ITEM_MAX} "
+                                     "characters.", details={"field": name})
+        values[name] = [item.strip() for item in items]
+    return values
+
+
+def _profile_embedding(agent: CustomAgent) -> list[float]:
+    """The vector ranking compares questions with, made as the catalog's are."""
+    text = ". ".join([agent.title, agent.domain_label, *agent.capabilities, *agent.knowledge_domains])
+    return get_embedder().embed([text])[0].tolist()

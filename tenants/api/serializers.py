@@ -27,6 +27,7 @@ class TenantLimitsSerializer(serializers.Serializer):
     max_tokens_per_panel = serializers.IntegerField()
     max_documents = serializers.IntegerField()
     max_storage_mb = serializers.IntegerField()
+    max_custom_agents = serializers.IntegerField(help_text="Private experts (plans with `custom_agents`).")
     monthly_token_budget = serializers.IntegerField(help_text="Tokens a month (the hard limit).")
     monthly_cost_budget_usd = serializers.IntegerField(help_text="USD a month (the hard limit).")
     budget_soft_limit_percent = serializers.IntegerField(help_text="Share of a budget that warns (banner, email).")

@@ -72,7 +72,7 @@ def matrix(profiles: list[list[str]]) -> CatalogMatrix:
                          dispositions=[], incompatible=[], vectors=np.zeros((len(profiles), 2)),
                          examples=np.zeros((len(profiles), 2)), example_grid=np.arange(len(profiles))[:, None],
                          example_texts=[None] * len(profiles), profile_hub=np.zeros(len(profiles)),
-                         example_hub=np.zeros(len(profiles)),
+                         example_hub=np.zeros(len(profiles)), example_centroid=np.zeros(2),
                          postings={word: np.array(rows) for word, rows in postings.items()})
 
 
