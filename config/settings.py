@@ -123,6 +123,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "tenants.context_processors.branding",
+                "tenants.billing.context_processors.budget_banner",
             ],
             # django-tenants' loader looks in templates/tenants/<schema>/ first.
             "loaders": [
@@ -191,6 +192,8 @@ LLM_PROVIDER = env.str("LLM_PROVIDER", default="offline")
 LLM_MODEL = env.str("LLM_MODEL", default="")
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
 LLM_API_KEY = env.str("LLM_API_KEY", default="")
+# Fernet keys for tenants' LLM keys at rest (tenants/secrets.py): the first encrypts, all decrypt.
+LLM_KEY_ENCRYPTION_KEYS = env.list("LLM_KEY_ENCRYPTION_KEYS", default=[])
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
 LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=4)
 LLM_MAX_TOKENS_PER_CALL = env.int("LLM_MAX_TOKENS_PER_CALL", default=16_000)
@@ -205,6 +208,12 @@ EMBEDDINGS_API_KEY = env.str("EMBEDDINGS_API_KEY", default="")
 EMBEDDINGS_THREADS = env.int("EMBEDDINGS_THREADS", default=min(2, os.cpu_count() or 1))
 if EMBEDDINGS_THREADS < 1:
     raise ImproperlyConfigured(f"EMBEDDINGS_THREADS must be at least 1; got {EMBEDDINGS_THREADS}.")
+
+# --- Email (budget alerts to tenant admins) -------------------------------------
+# Console by default; a file backend (EMAIL_FILE_PATH) or SMTP is one variable away.
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ask Panel <noreply@localhost>")
 
 # --- Auth, sessions ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

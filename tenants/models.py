@@ -7,6 +7,7 @@ from django_tenants.utils import schema_exists
 
 from tenants.configuration import TIERS, ConfigurationError, TenantConfiguration
 from tenants.schemas import tenant_schema_create
+from tenants.secrets import EncryptedTextField
 
 SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 RESERVED_SCHEMAS = {"public", "extensions", "information_schema", "pg_catalog", "pg_toast"}
@@ -38,7 +39,7 @@ class Tenant(TenantMixin):
     branding = models.JSONField(default=dict, blank=True)
     panel_defaults = models.JSONField(default=dict, blank=True)
     llm = models.JSONField(default=dict, blank=True, help_text='{"provider", "model", "base_url"} overrides')
-    llm_api_key = models.CharField(max_length=500, blank=True, help_text="Never shown back in full.")
+    llm_api_key = EncryptedTextField(blank=True, help_text="Encrypted at rest; never cached, logged or shown in full.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
