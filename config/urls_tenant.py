@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("panels.api.urls")),  # before agents: its agents/recommend/ precedes agents/<slug>/
     path("", include("agents.api.urls")),
     path("", include("rag.api.urls")),
+    path("", include("tenants.billing.api.urls")),
 ]
 
 urlpatterns = [
@@ -20,6 +21,7 @@ urlpatterns = [
     path("", include("panels.urls")),  # the dashboard (home), ask, live panel, history
     path("", include("rag.urls")),
     path("", include("agents.urls")),
+    path("", include("tenants.billing.urls")),  # usage and statements
 ]
 
 handler500 = "tenants.views.server_error"  # branded; 403 and 404 render templates/403.html, 404.html

@@ -7,7 +7,7 @@ import io
 import re
 import unicodedata
 
-from panels.charts import Palette, report_charts
+from config.charts import Palette, report_charts
 from panels.models import Panel
 from panels.selectors import panel_report_data
 from panels.types import panel_type_get

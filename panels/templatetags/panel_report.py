@@ -8,7 +8,7 @@
 from django import template
 from django.utils.safestring import mark_safe
 
-from panels.charts import report_charts as draw_report_charts
+from config.charts import report_charts as draw_report_charts
 from panels.selectors import panel_report_data
 
 register = template.Library()
@@ -21,6 +21,6 @@ def panel_report(panel):
 
 @register.simple_tag
 def report_charts(report):
-    # Safe only because panels/charts.py escapes every label it draws (names come from
+    # Safe only because config/charts.py escapes every label it draws (names come from
     # the catalog and from users); nothing else is marked safe here.
     return {name: mark_safe(svg) for name, svg in draw_report_charts(report).items()}

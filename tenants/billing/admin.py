@@ -1,9 +1,18 @@
 from django.contrib import admin
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path
 from django_celery_beat import admin as beat_admin
 from django_celery_beat import models as beat_models
 
 from config.admin_sites import platform_site
+from config.errors import DomainError, NotFound
 from tenants.billing.models import DailyRollup, PlanChange, Price, Statement, UsageEvent
+from tenants.billing.statements import (
+    month_of, month_parse, statement_csv, statement_get, statement_pdf, statements_csv_all, tenants_usage,
+)
+from tenants.models import Tenant
 
 
 @admin.register(Price, site=platform_site)
@@ -45,9 +54,68 @@ class DailyRollupAdmin(ReadOnlyAdmin):
 
 @admin.register(Statement, site=platform_site)
 class StatementAdmin(ReadOnlyAdmin):
+    """Closed statements, and "Usage across tenants": every tenant's month (costliest first,
+    those near or over a budget), each tenant's statement as CSV or PDF, and one CSV of all."""
+
     list_display = ("month", "tenant", "tier", "closed_at")
     list_filter = ("tenant",)
     list_select_related = ("tenant",)
+    change_list_template = "admin/billing/statement/change_list.html"
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("across-tenants/", view(self.usage_across_tenants), name="billing_usage_across_tenants"),
+            path("across-tenants/<str:month>.csv", view(self.usage_across_tenants_csv),
+                 name="billing_usage_across_tenants_csv"),
+            path("tenant/<str:schema_name>/<str:month>.csv", view(self.tenant_statement_csv),
+                 name="billing_tenant_statement_csv"),
+            path("tenant/<str:schema_name>/<str:month>.pdf", view(self.tenant_statement_pdf),
+                 name="billing_tenant_statement_pdf"),
+        ] + super().get_urls()
+
+    @staticmethod
+    def _month(text: str | None):
+        try:
+            return month_parse(text) if text else month_of()
+        except DomainError as error:
+            raise Http404(error.message) from None
+
+    def usage_across_tenants(self, request):
+        month = self._month(request.GET.get("month"))
+        rows = tenants_usage(month=month)
+        context = {
+            **self.admin_site.each_context(request), "opts": self.model._meta, "title": "Usage across tenants",
+            "month": f"{month:%Y-%m}", "current_month": f"{month_of():%Y-%m}",
+            "top": [row for row in rows if row["cost"] or row["tokens"]][:10],
+            "near": [row for row in rows if row["level"] != "ok"],
+        }
+        return TemplateResponse(request, "admin/billing/usage_across_tenants.html", context)
+
+    def usage_across_tenants_csv(self, request, month):
+        month = self._month(month)
+        response = HttpResponse(statements_csv_all(month=month), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="usage-all-tenants-{month:%Y-%m}.csv"'
+        return response
+
+    def _statement(self, schema_name: str, month: str) -> tuple[Tenant, dict]:
+        tenant = get_object_or_404(Tenant.objects.exclude(schema_name="public"), schema_name=schema_name)
+        try:
+            return tenant, statement_get(tenant=tenant, month=self._month(month))
+        except NotFound as error:
+            raise Http404(error.message) from None
+
+    def tenant_statement_csv(self, request, schema_name, month):
+        tenant, data = self._statement(schema_name, month)
+        response = HttpResponse(statement_csv(data), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="statement-{tenant.schema_name}-{data["month"]}.csv"'
+        return response
+
+    def tenant_statement_pdf(self, request, schema_name, month):
+        tenant, data = self._statement(schema_name, month)
+        response = HttpResponse(statement_pdf(data, tenant_name=tenant.name), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="statement-{tenant.schema_name}-{data["month"]}.pdf"'
+        return response
 
 
 @admin.register(PlanChange, site=platform_site)

@@ -22,6 +22,7 @@ OPERATION_IDS = {
     "panels_rate", "panels_export_markdown", "panels_export_pdf", "documents_upload", "documents_list",
     "documents_get", "documents_delete", "search", "agents_list", "agents_get", "agents_recommend",
     "agent_preferences_get", "agent_preferences_set", "tenant_get", "auth_token", "health",
+    "usage_get", "usage_statements_list", "usage_statement_csv", "usage_statement_pdf",
 }
 BODYLESS_WRITES = {"panels_cancel"}  # POSTs that take no request body
 COMPONENTS = {
@@ -31,8 +32,9 @@ COMPONENTS = {
     "PaginatedAgentList", "PaginatedDocumentList", "PaginatedPanelSummaryList",
     "TokenRequest", "PanelCreateRequest", "HumanInputRequest", "RatingRequest", "AgentPreferencesRequest",
     "DocumentUploadRequest",
+    "UsageReport", "Statement", "StatementList",
 }
-FILE_MEDIA_TYPES = {"application/pdf", "text/markdown", "text/event-stream"}
+FILE_MEDIA_TYPES = {"application/pdf", "text/markdown", "text/event-stream", "text/csv"}
 ERROR_REF = "#/components/schemas/Error"
 OTHER_ERROR_BODIES = {("health", "503"): "#/components/schemas/Health"}  # the health report says what is down
 METHODS = ("get", "post", "put", "patch", "delete")

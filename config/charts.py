@@ -1,4 +1,5 @@
-"""The report's charts as SVG strings, drawn on the server: one small function per chart.
+"""Charts as SVG strings (the panel report's, the usage page's), drawn on the server: one
+small function per chart.
 
 Every label is escaped here (expert names come from the catalog and from users), so a
 template may mark a chart safe. Colours are presentation attributes (what the PDF export
@@ -6,6 +7,9 @@ draws); in a page, the classes `chart-primary`, `chart-primary-stroke` and
 `chart-accent-stroke` let CSS variables re-colour them with the tenant's brand (see
 panels/templates/panels/_report.html). fpdf2 draws these SVGs too, so they use only what
 it understands: rect, line, path (with arcs), polyline, circle, text, fill-opacity.
+
+It lives in config because two layers draw with it: the panel report (panels) and the
+usage page (tenants.billing).
 """
 
 from __future__ import annotations
@@ -270,3 +274,94 @@ def report_charts(report, *, palette: Palette = DEFAULT_PALETTE, text=str) -> di
                                         series={text(name): values for name, values in report.estimates.items()},
                                         palette=palette)
     return charts
+
+
+# --- usage: a month by day, and ranked totals ---------------------------------------------
+
+DAY_PLOT_LEFT, DAY_PLOT_TOP, DAY_PLOT_HEIGHT, DAY_BAR = 56.0, 14.0, 150.0, 14.0
+
+
+def _compact(value: float) -> str:
+    """1234 -> 1.2k, 2500000 -> 2.5M, 0.1234 -> 0.12: axis and bar labels stay short."""
+    magnitude = abs(value)
+    if magnitude >= 1_000_000:
+        return f"{value / 1_000_000:.1f}M".replace(".0M", "M")
+    if magnitude >= 1_000:
+        return f"{value / 1_000:.1f}k".replace(".0k", "k")
+    if magnitude and magnitude < 10 and value != int(value):
+        return f"{value:.2f}"
+    return f"{value:.0f}"
+
+
+def daily_chart(*, days: list[str], series: dict[str, list[float]], measure: str, unit: str = "",
+                name: str = "daily") -> str:
+    """One stacked bar per day of the month, split by `series` (a model or a panel type each,
+    a value per day), all to one scale. `measure` names what is counted ("tokens", "cost")."""
+    totals = [sum(values[index] for values in series.values()) for index in range(len(days))]
+    highest = max(totals or [0]) or 1
+    unit_height = DAY_PLOT_HEIGHT / highest
+    step = DAY_BAR + 4
+    plot_width = max(len(days), 1) * step
+    width = int(DAY_PLOT_LEFT + plot_width + 190)
+    legend_rows = max(len(series), 1)
+    height = int(max(DAY_PLOT_TOP + DAY_PLOT_HEIGHT + 34, DAY_PLOT_TOP + legend_rows * 16 + 10))
+    base = DAY_PLOT_TOP + DAY_PLOT_HEIGHT
+    body = []
+    for fraction in (0.0, 0.5, 1.0):
+        y = base - fraction * DAY_PLOT_HEIGHT
+        body.append(f'<line x1="{_n(DAY_PLOT_LEFT - 4)}" y1="{_n(y)}" x2="{_n(DAY_PLOT_LEFT + plot_width)}" '
+                    f'y2="{_n(y)}" stroke="{TRACK}" stroke-width="1"/>')
+        body.append(_text(DAY_PLOT_LEFT - 8, y + 4, unit + _compact(highest * fraction), size=10, anchor="end",
+                          fill=MUTED))
+    colours = {label: SERIES_COLOURS[index % len(SERIES_COLOURS)] for index, label in enumerate(series)}
+    for index, day in enumerate(days):
+        x = DAY_PLOT_LEFT + index * step + 2
+        y = base
+        for label, values in series.items():
+            value = values[index]
+            if value <= 0:
+                continue
+            bar = value * unit_height
+            y -= bar
+            body.append(f'<rect class="day-bar" data-day="{_e(day)}" data-series="{_e(label)}" '
+                        f'data-value="{value:g}" x="{_n(x)}" y="{_n(y)}" width="{_n(DAY_BAR)}" '
+                        f'height="{_n(max(bar, 0.5))}" fill="{colours[label]}"/>')
+        if index == 0 or (index + 1) % 5 == 0 or index == len(days) - 1:
+            body.append(_text(x + DAY_BAR / 2, base + 14, day[-2:].lstrip("0"), size=9, anchor="middle",
+                              fill=MUTED))
+    legend_x = DAY_PLOT_LEFT + plot_width + 14
+    for index, label in enumerate(series):
+        y = DAY_PLOT_TOP + index * 16
+        body.append(f'<rect x="{_n(legend_x)}" y="{_n(y)}" width="10" height="10" fill="{colours[label]}"/>')
+        body.append(_text(legend_x + 16, y + 9, _short(label or "(none)", 26), size=10))
+    if not series:
+        body.append(_text(legend_x, DAY_PLOT_TOP + 9, "nothing yet", size=10, fill=MUTED))
+    used = [f"{day}: {unit}{_compact(total)}" for day, total in zip(days, totals) if total]
+    label = (f"{measure.capitalize()} per day, {days[0] if days else ''} to {days[-1] if days else ''}"
+             + (f", by {', '.join(label or '(none)' for label in series)}. " if series else ". ")
+             + ("; ".join(used) + "." if used else f"No {measure} yet."))
+    return _svg(width, height, label, body, name)
+
+
+RANK_LABEL_WIDTH, RANK_BAR_WIDTH, RANK_ROW = 170.0, 260.0, 24.0
+
+
+def ranked_chart(*, rows: list[tuple[str, float]], measure: str, unit: str = "", name: str = "ranked",
+                 palette: Palette = DEFAULT_PALETTE) -> str:
+    """Horizontal bars, largest first as given: a total per model, panel type or user."""
+    highest = max([value for _, value in rows] or [0]) or 1
+    width = int(RANK_LABEL_WIDTH + RANK_BAR_WIDTH + 80)
+    height = int(max(len(rows), 1) * RANK_ROW + 12)
+    body = []
+    for index, (label, value) in enumerate(rows):
+        y = 6 + index * RANK_ROW
+        bar = RANK_BAR_WIDTH * value / highest
+        body.append(_text(RANK_LABEL_WIDTH - 8, y + 14, _short(label or "(none)", 26), size=11, anchor="end"))
+        body.append(f'<rect class="rank-bar chart-primary" data-label="{_e(label)}" data-value="{value:g}" '
+                    f'x="{_n(RANK_LABEL_WIDTH)}" y="{_n(y + 2)}" width="{_n(max(bar, 1))}" height="{_n(RANK_ROW - 8)}" '
+                    f'fill="{palette.primary}"/>')
+        body.append(_text(RANK_LABEL_WIDTH + max(bar, 1) + 6, y + 14, unit + _compact(value), size=10, fill=MUTED))
+    if not rows:
+        body.append(_text(RANK_LABEL_WIDTH, 20, "nothing yet", size=11, fill=MUTED))
+    described = "; ".join(f"{label or '(none)'}: {unit}{_compact(value)}" for label, value in rows)
+    return _svg(width, height, f"{measure.capitalize()}: {described or 'nothing yet'}.", body, name)
