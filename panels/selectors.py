@@ -4,14 +4,17 @@ admin sees every panel of the tenant."""
 from __future__ import annotations
 
 import re
+import statistics
 from dataclasses import dataclass
+from decimal import Decimal
 
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from agents.ranking import RankedAgent, rank_agents
 from config.errors import NotFound
 from llm.base import estimate_tokens
+from panels.lifecycle import FINAL, Status
 from panels.models import Consensus, Contribution, Panel, PanelEvent, Recommendation, Round
 from panels.types import REGISTRY, panel_type_get
 from rag.models import Chunk, Document
@@ -150,22 +153,22 @@ SOURCES_PER_TURN = 4
 PEER_LINE_TOKENS = 60
 ANSWER_TOKENS = 500
 
+# The plan's figure is scaled by what the tenant's own panels of the same type really used:
+# actual tokens_used / the plan's figure, over its last HISTORY_PANELS completed panels of
+# that type. The expected figure uses their median ratio, the range their lowest and highest
+# (at least HISTORY_MARGIN either side of the expected figure). With no such panel yet the
+# plan's figure is expected and the range is DEFAULT_RANGE times it: answers run shorter or
+# longer than ANSWER_TOKENS, and a repair request adds a call.
+HISTORY_PANELS = 10
+HISTORY_MARGIN = 0.10
+DEFAULT_RANGE = (0.6, 1.5)
 
-def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None = None,
-                   max_rounds: int | None = None) -> dict:
-    """Expected tokens (and cost, where the tenant's model has a price) of a panel before it
-    starts: the type's round plan, turn by turn, plus the chair's synthesis. A planning
-    figure, not a promise: answers vary in length."""
+
+def _plan_tokens(*, query: str, kind, count: int, rounds: int) -> tuple[int, int, int]:
+    """Input tokens, output tokens and calls of the type's round plan, turn by turn, plus
+    the chair's synthesis (the plain figure, before any history)."""
     from django.conf import settings
 
-    from llm.client import price_of
-    from llm.providers import provider_settings
-    from tenants.billing.selectors import price_get
-
-    kind = panel_type_get(panel_type)
-    maximum = min(kind.max_experts, tenant.configuration.limits.max_experts_per_panel)
-    count = max(kind.min_experts, min(experts or kind.default_experts, maximum))
-    rounds = max(1, min(max_rounds or kind.default_rounds, kind.max_rounds))
     moderators = len((kind.role_plan or {}).get("first", []))
     question_tokens = estimate_tokens(query or "")
     turn_input = TURN_PROMPT_TOKENS + question_tokens + SOURCES_PER_TURN * settings.RAG_CHUNK_TOKENS
@@ -183,18 +186,110 @@ def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None =
     # The chair's synthesis reads every final position.
     input_tokens += TURN_PROMPT_TOKENS + question_tokens + count * PEER_LINE_TOKENS * 3
     output_tokens += ANSWER_TOKENS
-    turns += 1
+    return input_tokens, output_tokens, turns + 1
+
+
+def estimate_history(*, panel_type: str) -> list[float]:
+    """Actual tokens over the plan's figure for the tenant's last completed panels of a type,
+    newest first. The figure stored at creation is used; older panels are planned again."""
+    kind = panel_type_get(panel_type)
+    panels = (Panel.objects.filter(panel_type=kind.name, status=Status.COMPLETED, tokens_used__gt=0)
+              .annotate(expert_count=Count("members", filter=Q(members__agent__isnull=False)))
+              .order_by("-finished_at", "-id")[:HISTORY_PANELS])
+    ratios = []
+    for panel in panels:
+        planned = (panel.settings.get("estimate") or {}).get("plan_tokens")
+        if not planned:
+            input_tokens, output_tokens, _ = _plan_tokens(query=panel.query, kind=kind,
+                                                          count=max(panel.expert_count, 1), rounds=panel.max_rounds)
+            planned = input_tokens + output_tokens
+        ratios.append(panel.tokens_used / planned)
+    return ratios
+
+
+def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None = None,
+                   max_rounds: int | None = None, budget: bool = True) -> dict:
+    """Expected tokens and cost of a panel before it starts, with a low-high range: the
+    type's round plan scaled by the tenant's history of the type (see HISTORY_PANELS), and,
+    with `budget`, how it fits this month's budgets (budget_fit). A planning figure, not a
+    promise: answers vary in length. `cost` is what the platform charges (0 on a tenant's
+    own key billed directly; None when the model has no price)."""
+    from llm.client import price_of
+    from llm.providers import provider_settings
+    from tenants.billing.selectors import price_get
+    from tenants.billing.services import charge
+
+    kind = panel_type_get(panel_type)
+    maximum = min(kind.max_experts, tenant.configuration.limits.max_experts_per_panel)
+    count = max(kind.min_experts, min(experts or kind.default_experts, maximum))
+    rounds = max(1, min(max_rounds or kind.default_rounds, kind.max_rounds))
+    plan_input, plan_output, calls = _plan_tokens(query=query, kind=kind, count=count, rounds=rounds)
+    ratios = estimate_history(panel_type=kind.name)
+    if ratios:
+        scale = statistics.median(ratios)
+        factors = {"low": min(min(ratios), scale * (1 - HISTORY_MARGIN)), "expected": scale,
+                   "high": max(max(ratios), scale * (1 + HISTORY_MARGIN))}
+    else:
+        scale = 1.0
+        factors = {"low": DEFAULT_RANGE[0], "expected": 1.0, "high": DEFAULT_RANGE[1]}
     chosen = provider_settings(tenant)
-    model = chosen.model
-    price = price_get(provider=chosen.provider, model=model)
-    tokens = input_tokens + output_tokens
-    return {
-        "panel_type": kind.name, "experts": count, "rounds": rounds, "calls": turns,
-        "input_tokens": input_tokens, "output_tokens": output_tokens, "tokens": tokens,
+    price = price_get(provider=chosen.provider, model=chosen.model)
+    ranges: dict[str, dict] = {"input_tokens": {}, "output_tokens": {}, "tokens": {}, "cost": {}}
+    for point, factor in factors.items():
+        input_tokens, output_tokens = round(plan_input * factor), round(plan_output * factor)
+        ranges["input_tokens"][point] = input_tokens
+        ranges["output_tokens"][point] = output_tokens
+        ranges["tokens"][point] = input_tokens + output_tokens
+        ranges["cost"][point] = (float(charge(tenant=tenant, cost=Decimal(str(price_of(price, input_tokens,
+                                                                                   output_tokens))))[0])
+                                 if price else None)
+    tokens = ranges["tokens"]["expected"]
+    estimate = {
+        "panel_type": kind.name, "experts": count, "rounds": rounds, "calls": calls,
+        "input_tokens": ranges["input_tokens"]["expected"], "output_tokens": ranges["output_tokens"]["expected"],
+        "tokens": tokens, "cost": ranges["cost"]["expected"], "model": chosen.model, "range": ranges,
+        "basis": {"plan_tokens": plan_input + plan_output, "history_panels": len(ratios), "scale": round(scale, 3),
+                  "low_factor": round(factors["low"], 3), "high_factor": round(factors["high"], 3)},
         "token_limit": tenant.configuration.limits.max_tokens_per_panel,
         "over_limit": tokens > tenant.configuration.limits.max_tokens_per_panel,
-        "model": model, "cost": price_of(price, input_tokens, output_tokens) if price else None,
     }
+    if budget:
+        estimate["budget"] = budget_fit(tenant=tenant, tokens=tokens, cost=estimate["cost"])
+    return estimate
+
+
+def budget_reserved() -> tuple[int, Decimal]:
+    """Tokens and cost that panels not final yet are still expected to spend: the estimate
+    stored at their creation less what they spent so far (which the ledger holds)."""
+    tokens, cost = 0, Decimal(0)
+    for settings, spent_tokens, spent_cost in Panel.objects.exclude(status__in=FINAL).values_list(
+            "settings", "tokens_used", "cost"):
+        estimate = (settings or {}).get("estimate") or {}
+        tokens += max(int(estimate.get("tokens") or 0) - spent_tokens, 0)
+        cost += max(Decimal(str(estimate.get("cost") or 0)) - spent_cost, Decimal(0))
+    return tokens, cost
+
+
+def budget_fit(*, tenant, tokens: int, cost: float | None) -> dict:
+    """Whether a panel expected to use `tokens` and `cost` fits this month's budgets: what
+    the ledger holds (used), what unfinished panels are still expected to spend (reserved),
+    what is left, and when the budgets reset."""
+    from tenants.billing.selectors import budget_status
+
+    status = budget_status(tenant=tenant)
+    reserved_tokens, reserved_cost = budget_reserved()
+    figures = {}
+    for budget, estimate, reserved in ((status.tokens, Decimal(tokens), Decimal(reserved_tokens)),
+                                       (status.cost, Decimal(str(cost or 0)), reserved_cost)):
+        remaining = max(budget.limit - budget.used - reserved, Decimal(0))
+        number = int if budget.measure == "tokens" else (lambda value: round(float(value), 6))
+        figures[budget.measure] = {
+            "limit": number(budget.limit), "used": number(budget.used), "reserved": number(reserved),
+            "remaining": number(remaining), "estimate": number(estimate), "fits": estimate <= remaining,
+        }
+    return {**figures, "fits": all(measure["fits"] for measure in figures.values()), "level": status.level,
+            "resets_at": status.resets_at.isoformat(),
+            "retry_after_seconds": max(int((status.resets_at - timezone.now()).total_seconds()), 0)}
 
 
 def panel_progress(*, panel: Panel) -> dict:

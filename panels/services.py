@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
@@ -17,7 +18,9 @@ from agents.tenant.services import agent_rating_record
 from config.errors import Conflict, DomainError, Forbidden, LimitExceeded
 from panels.lifecycle import FINAL, Status
 from panels.models import Contribution, Panel, PanelEvent, PanelMember, PanelRating, Round
+from panels.selectors import budget_fit, panel_estimate
 from panels.types import panel_type_get
+from panels.types.base import PanelType
 from panels.types.hybrid import HUMAN_INPUT_HOURS
 from rag.models import Document
 from tenants.context import current_tenant
@@ -41,15 +44,19 @@ def _month_window(now: datetime) -> tuple[datetime, datetime]:
     return start, start + timedelta(days=days)
 
 
-def _check_limits(tenant, panel_type, expert_count: int) -> None:
-    configuration = tenant.configuration
-    limits = configuration.limits
-    if not configuration.features.panel_type_enabled(panel_type.name):
-        enabled = ", ".join(configuration.features.enabled_panel_types)
+def _check_panel_type(tenant, panel_type) -> None:
+    features = tenant.configuration.features
+    if not features.panel_type_enabled(panel_type.name):
+        enabled = ", ".join(features.enabled_panel_types)
         raise Forbidden(
             f"{panel_type.label} panels are not enabled for your plan ({tenant.tier}); enabled: {enabled}.",
             code="panel_type_not_enabled", details={"panel_type": panel_type.name, "enabled": enabled.split(", ")},
         )
+
+
+def _check_limits(tenant, panel_type, expert_count: int, estimate: dict | None = None) -> None:
+    limits = tenant.configuration.limits
+    _check_panel_type(tenant, panel_type)
     now = timezone.now()
     month_start, month_end = _month_window(now)
     this_month = Panel.objects.filter(created_at__gte=month_start).count()
@@ -68,6 +75,34 @@ def _check_limits(tenant, panel_type, expert_count: int) -> None:
             details={"limit": "max_concurrent_panels", "value": limits.max_concurrent_panels, "running": running,
                      "retry_after_seconds": 30},
         )
+    if estimate is not None:
+        _check_budget(tenant, estimate)
+
+
+BUDGET_NAMES = {"tokens": "monthly_token_budget", "cost": "monthly_cost_budget_usd"}
+
+
+def _check_budget(tenant, estimate: dict) -> None:
+    """Refuse a panel whose expected figure does not fit what is left of this month's token
+    or cost budget, once the ledger and the panels still running (their remaining
+    estimate) are counted."""
+    fit = budget_fit(tenant=tenant, tokens=estimate["tokens"], cost=estimate["cost"])
+    for measure in ("tokens", "cost"):
+        figures = fit[measure]
+        if figures["fits"]:
+            continue
+        amount = (lambda value: f"{value:,} tokens") if measure == "tokens" else (lambda value: f"${value:,.4f}")
+        raise LimitExceeded(
+            f"This panel is expected to use about {amount(figures['estimate'])}, but only "
+            f"{amount(figures['remaining'])} of your monthly {measure} budget of {amount(figures['limit'])} is left "
+            f"({amount(figures['used'])} used, {amount(figures['reserved'])} reserved by panels still running). "
+            f"Choose fewer experts or rounds, or wait until the budget resets on {fit['resets_at'][:10]}.",
+            code="budget_exceeded",
+            details={"limit": BUDGET_NAMES[measure], "measure": measure, "value": figures["limit"],
+                     "estimate": figures["estimate"], "used": figures["used"], "reserved": figures["reserved"],
+                     "remaining": figures["remaining"], "resets_at": fit["resets_at"],
+                     "retry_after_seconds": fit["retry_after_seconds"]},
+        )
 
 
 def _expert_bounds(tenant, panel_type) -> tuple[int, int]:
@@ -75,10 +110,22 @@ def _expert_bounds(tenant, panel_type) -> tuple[int, int]:
     return panel_type.min_experts, maximum
 
 
-def panel_create(*, user, query: str, panel_type: str, experts: list[str] | None = None,
-                 max_rounds: int | None = None, documents: list[int] | None = None, enqueue: bool = True) -> Panel:
-    """Validate, pick experts (ranking) when none are given, create the panel and queue it."""
-    tenant = current_tenant()
+@dataclass(frozen=True)
+class PanelAsked:
+    """A panel request that passed validation: what panel_create would create."""
+
+    kind: PanelType
+    query: str
+    rounds: int
+    document_ids: list[int]
+    seats: list[tuple[Agent, str]]
+
+
+def _panel_validate(tenant, *, query: str, panel_type: str, experts: list[str] | None, max_rounds: int | None,
+                    documents: list[int] | None, rank: bool = True) -> PanelAsked:
+    """Everything a panel request is checked on before anything is written. Without
+    `rank`, no experts are ranked when none are given: the seats stay empty and the
+    count panel_create would aim for is used (an estimate needs only the count)."""
     kind = panel_type_get(panel_type)
     query = (query or "").strip()
     if not QUERY_MIN <= len(query) <= QUERY_MAX:
@@ -96,19 +143,49 @@ def panel_create(*, user, query: str, panel_type: str, experts: list[str] | None
         if missing:
             raise InvalidPanel(f"Unknown or unprocessed document(s): {', '.join(map(str, missing))}.",
                                details={"field": "documents", "missing": missing})
-    seats = _seats(query=query, kind=kind, experts=experts, minimum=minimum, maximum=maximum)
-    _check_limits(tenant, kind, len(seats))
+    seats = _seats(query=query, kind=kind, experts=experts, minimum=minimum, maximum=maximum) \
+        if experts or rank else []
+    return PanelAsked(kind=kind, query=query, rounds=rounds, document_ids=document_ids, seats=seats)
+
+
+def panel_preflight(*, user, query: str, panel_type: str, experts: list[str] | None = None,
+                    max_rounds: int | None = None, documents: list[int] | None = None) -> dict:
+    """The estimate of a panel before asking it (panel_estimate, with the budget), checked
+    exactly as panel_create checks it; writes nothing. Without experts, the count that
+    ranking would aim for is estimated, without ranking."""
+    tenant = current_tenant()
+    asked = _panel_validate(tenant, query=query, panel_type=panel_type, experts=experts, max_rounds=max_rounds,
+                            documents=documents, rank=False)
+    _check_panel_type(tenant, asked.kind)
+    return panel_estimate(tenant=tenant, query=asked.query, panel_type=asked.kind.name,
+                          experts=len(asked.seats) or None, max_rounds=asked.rounds)
+
+
+def panel_create(*, user, query: str, panel_type: str, experts: list[str] | None = None,
+                 max_rounds: int | None = None, documents: list[int] | None = None, enqueue: bool = True) -> Panel:
+    """Validate, pick experts (ranking) when none are given, check the plan's limits and the
+    month's budget against the panel's estimate, create the panel and queue it."""
+    tenant = current_tenant()
+    asked = _panel_validate(tenant, query=query, panel_type=panel_type, experts=experts, max_rounds=max_rounds,
+                            documents=documents)
+    kind, seats = asked.kind, asked.seats
+    estimate = panel_estimate(tenant=tenant, query=asked.query, panel_type=kind.name, experts=len(seats),
+                              max_rounds=asked.rounds, budget=False)
+    _check_limits(tenant, kind, len(seats), estimate)
 
     threshold = tenant.configuration.panel_defaults.consensus_threshold \
         if tenant.configuration.panel_defaults.panel_type == kind.name else kind.consensus_threshold
     with transaction.atomic():
-        # Serialise creations per tenant so two requests cannot both pass the limits.
+        # Serialise creations per tenant so two requests cannot both pass the limits (and
+        # the budget: a panel created here reserves its estimate until it is final).
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"panel-create:{tenant.schema_name}"])
-        _check_limits(tenant, kind, len(seats))
+        _check_limits(tenant, kind, len(seats), estimate)
         panel = Panel.objects.create(
-            query=query, panel_type=kind.name, owner=user, tenant_schema=tenant.schema_name,
-            settings={"max_rounds": rounds, "consensus_threshold": threshold, "documents": document_ids},
+            query=asked.query, panel_type=kind.name, owner=user, tenant_schema=tenant.schema_name,
+            settings={"max_rounds": asked.rounds, "consensus_threshold": threshold, "documents": asked.document_ids,
+                      "estimate": {"tokens": estimate["tokens"], "cost": estimate["cost"] or 0,
+                                   "plan_tokens": estimate["basis"]["plan_tokens"]}},
         )
         PanelMember.objects.bulk_create([
             PanelMember(panel=panel, agent=agent, role=role, seat=seat) for seat, (agent, role) in enumerate(seats)

@@ -193,3 +193,77 @@ class AgentRecommendationsSerializer(serializers.Serializer):
     query = serializers.CharField()
     panel_type = serializers.ChoiceField(choices=list(REGISTRY), allow_null=True)
     results = AgentRecommendationSerializer(many=True)
+
+
+class EstimateRangeSerializer(serializers.Serializer):
+    low = serializers.IntegerField()
+    expected = serializers.IntegerField()
+    high = serializers.IntegerField()
+
+
+class CostRangeSerializer(serializers.Serializer):
+    low = serializers.FloatField(allow_null=True)
+    expected = serializers.FloatField(allow_null=True)
+    high = serializers.FloatField(allow_null=True)
+
+
+class EstimateRangesSerializer(serializers.Serializer):
+    input_tokens = EstimateRangeSerializer()
+    output_tokens = EstimateRangeSerializer()
+    tokens = EstimateRangeSerializer()
+    cost = CostRangeSerializer(help_text="USD the platform charges; null when the model has no price.")
+
+
+class EstimateBasisSerializer(serializers.Serializer):
+    plan_tokens = serializers.IntegerField(help_text="The round plan's figure, before any history.")
+    history_panels = serializers.IntegerField(
+        help_text="Your completed panels of this type the estimate learned from (the last 10 at most).")
+    scale = serializers.FloatField(help_text="Median of their actual tokens over the plan's figure; 1 with none.")
+    low_factor = serializers.FloatField(help_text="The range's low end over the plan's figure (0.6 with no history).")
+    high_factor = serializers.FloatField(help_text="The range's high end over the plan's figure (1.5 with no history).")
+
+
+class BudgetTokensFitSerializer(serializers.Serializer):
+    limit = serializers.IntegerField(help_text="The monthly budget.")
+    used = serializers.IntegerField(help_text="Used this month, from the usage ledger.")
+    reserved = serializers.IntegerField(help_text="Still expected by panels that are not final yet.")
+    remaining = serializers.IntegerField(help_text="limit - used - reserved, at least 0.")
+    estimate = serializers.IntegerField(help_text="This panel's expected figure.")
+    fits = serializers.BooleanField()
+
+
+class BudgetCostFitSerializer(BudgetTokensFitSerializer):
+    limit = serializers.FloatField(help_text="The monthly budget, USD.")
+    used = serializers.FloatField()
+    reserved = serializers.FloatField()
+    remaining = serializers.FloatField()
+    estimate = serializers.FloatField()
+
+
+class BudgetFitSerializer(serializers.Serializer):
+    tokens = BudgetTokensFitSerializer()
+    cost = BudgetCostFitSerializer()
+    fits = serializers.BooleanField(help_text="Both budgets cover the expected figure: creating it would be admitted "
+                                              "(as far as the budget goes).")
+    level = serializers.ChoiceField(choices=["ok", "soft", "hard"], help_text="Past the soft limit, or used up.")
+    resets_at = serializers.DateTimeField(help_text="When the monthly budgets start again.")
+    retry_after_seconds = serializers.IntegerField()
+
+
+class PanelEstimateSerializer(serializers.Serializer):
+    """What a panel is expected to use before it starts, and how that fits the month's budget."""
+
+    panel_type = serializers.ChoiceField(choices=list(REGISTRY))
+    experts = serializers.IntegerField()
+    rounds = serializers.IntegerField()
+    calls = serializers.IntegerField(help_text="Model calls planned, the chair's synthesis included.")
+    model = serializers.CharField()
+    input_tokens = serializers.IntegerField(help_text="Expected.")
+    output_tokens = serializers.IntegerField(help_text="Expected.")
+    tokens = serializers.IntegerField(help_text="Expected total.")
+    cost = serializers.FloatField(allow_null=True, help_text="Expected USD charged; null when the model has no price.")
+    range = EstimateRangesSerializer()
+    basis = EstimateBasisSerializer()
+    token_limit = serializers.IntegerField(help_text="Your plan's tokens per panel.")
+    over_limit = serializers.BooleanField(help_text="The expected figure is above the tokens per panel.")
+    budget = BudgetFitSerializer()

@@ -5,6 +5,7 @@ from panels.api import views
 urlpatterns = [
     path("agents/recommend/", views.AgentRecommendView.as_view(), name="agent-recommend"),
     path("panels/", views.PanelListView.as_view(), name="panel-list"),
+    path("panels/estimate/", views.PanelEstimateView.as_view(), name="panel-estimate"),
     path("panels/<int:panel_id>/", views.PanelDetailView.as_view(), name="panel-detail"),
     path("panels/<int:panel_id>/cancel/", views.PanelCancelView.as_view(), name="panel-cancel"),
     path("panels/<int:panel_id>/events/", views.PanelEventsView.as_view(), name="panel-events"),

@@ -16,13 +16,15 @@ from config.api.pagination import PageNumberPagination
 from config.api.params import query_data
 from config.api.schema import errors
 from panels.api.serializers import (
-    PANEL_STATUSES, AgentRecommendationsSerializer, ContributionSerializer, PanelEventsSerializer, PanelSerializer,
-    PanelSummarySerializer, RatingSerializer,
+    PANEL_STATUSES, AgentRecommendationsSerializer, ContributionSerializer, PanelEstimateSerializer,
+    PanelEventsSerializer, PanelSerializer, PanelSummarySerializer, RatingSerializer,
 )
 from panels.lifecycle import FINAL
 from panels.reports import report_markdown, report_pdf
 from panels.selectors import experts_recommend, panel_detail, panel_events, panel_get, panel_list
-from panels.services import QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_rate
+from panels.services import (
+    QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_preflight, panel_rate,
+)
 from panels.types import REGISTRY
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
 
@@ -98,6 +100,21 @@ class PanelListView(TenantAPIView):
         panel = panel_create(user=request.user, **data.validated_data)
         return Response(PanelSerializer(panel_detail(user=request.user, panel_id=panel.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+
+class PanelEstimateView(TenantAPIView):
+    @extend_schema(
+        operation_id="panels_estimate",
+        summary="What a panel would use (tokens, cost, a range) and whether this month's budget covers it",
+        description="The same body as creating a panel, checked the same way; nothing is created. The figure "
+                    "comes from the panel type's round plan, scaled by your last completed panels of the type. "
+                    "Creating a panel whose expected figure does not fit the remaining budget is refused with "
+                    "429 `budget_exceeded`.",
+        request=PanelListView.InputSerializer, responses={200: PanelEstimateSerializer, **errors(*TENANT_ERRORS, 415)})
+    def post(self, request):
+        data = PanelListView.InputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(PanelEstimateSerializer(panel_preflight(user=request.user, **data.validated_data)).data)
 
 
 class PanelDetailView(TenantAPIView):

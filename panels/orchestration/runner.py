@@ -8,6 +8,9 @@
   (threads that only talk to the provider; the database work stays on this thread).
 - Cancellation is checked between calls; a provider failure after its retries, or the
   tenant's token budget, ends the panel as failed with the reason and the transcript kept.
+- The tenant's monthly token and cost budgets (RunBudget) are checked before each round
+  and before each call starts: when the next call no longer fits, the calls in flight
+  finish and the panel fails with "budget_exhausted: ..."; no call is made after it.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from django.utils import timezone
 from llm.providers import llm_client
 from llm.embeddings import EmbeddingMemo, embed_soon
 from llm.client import CallRecord, TokenBudget
-from llm.errors import ProviderError
+from llm.errors import BudgetExceeded, ProviderError
 from panels.orchestration.experts import ExpertBrief, ExpertTask, PeerView, Source, ask_expert
 from agents.tenant.services import agent_usage_record
 from llm.services import llm_calls_record
@@ -39,6 +42,8 @@ from panels.types import panel_type_get
 from panels.types.base import RoundSpec
 from rag.models import SearchRecord
 from rag.retrieval import citations_verify, search, search_record
+from tenants.billing.selectors import budget_status, price_get
+from tenants.billing.services import charge
 from tenants.context import current_tenant
 
 logger = logging.getLogger(__name__)
@@ -66,6 +71,84 @@ def expertise_vector(question_vector, profile_vector):
 
 class PanelCancelled(Exception):
     pass
+
+
+class BudgetExhausted(BudgetExceeded):
+    """The tenant's monthly token or cost budget cannot cover the panel's next call."""
+
+    code = "budget_exhausted"
+
+
+class RunBudget(TokenBudget):
+    """The panel's own token budget (TokenBudget) and the tenant's monthly token and cost
+    budgets. The month's figures come from the usage ledger when the run starts and before
+    each round (`refresh`: other panels spend too); in between this counter adds what the
+    run spends. A call is refused before it starts when its worst case would pass either
+    monthly budget, so the calls in flight finish and nothing is billed beyond the limit.
+    Cost is counted at the dearer of the model's two per-token prices, an upper bound that
+    the next refresh replaces with the ledger's exact figure."""
+
+    def __init__(self, *, tenant, panel_limit: int, spent: int, cost_per_token: Decimal):
+        super().__init__(panel_limit, label="panel's token budget", spent=spent)
+        self.tenant = tenant
+        self.cost_per_token = cost_per_token
+        self.reserved_cost = Decimal(0)
+        self.month_tokens, self.month_cost = Decimal(0), Decimal(0)
+        self.month = None
+        self.refresh()
+
+    def refresh(self, unpersisted: list[CallRecord] = ()) -> None:
+        """The month's use from the ledger, plus this run's calls not written to it yet."""
+        month = budget_status(tenant=self.tenant)
+        tokens = sum(r.input_tokens + r.output_tokens for r in unpersisted)
+        cost = sum((charge(tenant=self.tenant, cost=Decimal(str(r.cost)))[0] for r in unpersisted), Decimal(0))
+        with self._lock:
+            self.month = month
+            self.month_tokens, self.month_cost = month.tokens.used + tokens, month.cost.used + cost
+
+    def ensure_room(self) -> None:
+        """Refuse (BudgetExhausted) when a budget is already used up, before a round starts."""
+        with self._lock:
+            self._check_month(needed=0)
+
+    def reserve(self, needed: int) -> None:
+        with self._lock:
+            self._check_month(needed)
+            if self.limit is not None and self.spent + self.reserved + needed > self.limit:
+                raise BudgetExceeded(
+                    f"This call may use up to {needed} tokens, but the {self.label} has {self.remaining} "
+                    f"of its {self.limit} tokens left; it was not made.",
+                    details={"limit": self.limit, "spent": self.spent, "needed": needed},
+                )
+            self.reserved += needed
+            self.reserved_cost += needed * self.cost_per_token
+
+    def settle(self, reserved: int, used: int) -> None:
+        with self._lock:
+            self.reserved -= reserved
+            self.reserved_cost -= reserved * self.cost_per_token
+            self.spent += used
+            self.month_tokens += used
+            self.month_cost += used * self.cost_per_token
+
+    def _check_month(self, needed: int) -> None:
+        """Under the lock: the month's use, the calls in flight and this call's worst case."""
+        tokens, cost = self.month.tokens, self.month.cost
+        tokens_after = self.month_tokens + self.reserved + needed
+        cost_after = self.month_cost + self.reserved_cost + needed * self.cost_per_token
+        if tokens_after > tokens.limit or self.month_tokens >= tokens.limit:
+            used, limit, what = f"{int(self.month_tokens):,} tokens", f"{int(tokens.limit):,} tokens", "token"
+        elif self.cost_per_token and (cost_after > cost.limit or self.month_cost >= cost.limit):  # free calls pass
+            used, limit, what = f"${self.month_cost:,.4f}", f"${cost.limit:,.2f}", "cost"
+        else:
+            return
+        after = f", and the next call may need up to {needed:,} tokens" if needed else ""
+        raise BudgetExhausted(
+            f"Your organisation's monthly {what} budget is used up ({used} of {limit} used this month{after}). "
+            f"The panel stopped here and kept its transcript; the budget resets on "
+            f"{self.month.resets_at.date().isoformat()}.",
+            details={"measure": what, "needed": needed, "resets_at": self.month.resets_at.isoformat()},
+        )
 
 
 @contextmanager
@@ -102,12 +185,15 @@ def panel_run(*, panel_id: int) -> Panel:
             runner.run()
         except PanelCancelled:
             logger.info("panel %s was cancelled; stopped between calls", panel_id)
+        except BudgetExhausted as exhausted:
+            runner.fail(f"budget_exhausted: {exhausted.message}", reason="budget_exhausted")
         except ProviderError as failure:
             runner.fail(failure.message)
         except (IllegalTransition, ConcurrentUpdate):
             panel.refresh_from_db()
             if panel.status != Status.CANCELLED:  # only a cancellation may overtake a running panel
                 raise
+        runner.budget_alerts()
         panel.refresh_from_db()
         return panel
 
@@ -134,9 +220,13 @@ class PanelRunner:
         self.tenant = current_tenant()
         self.members = list(panel.members.select_related("agent").order_by("seat"))
         self.calls: deque[CallRecord] = deque()  # appended by the experts' threads
-        self.budget = TokenBudget(self.tenant.configuration.limits.max_tokens_per_panel,
-                                  label="panel's token budget", spent=panel.tokens_used)
-        self.client = llm_client(tenant=self.tenant, budget=self.budget, recorders=[self.calls.append])
+        self.client = llm_client(tenant=self.tenant, recorders=[self.calls.append])
+        price = self.client.price
+        dearer = Decimal(str(max(price))) / 1_000_000 if price else Decimal(0)
+        self.budget = RunBudget(tenant=self.tenant, panel_limit=self.tenant.configuration.limits.max_tokens_per_panel,
+                                spent=panel.tokens_used, cost_per_token=charge(tenant=self.tenant, cost=dearer)[0])
+        self.client.budget = self.budget  # priced from the client's own price, so it is set after
+        self.start_level = self.budget.month.level
         self.sources: dict[int, tuple[Source, ...]] = {}  # per member: retrieved once per run
         self.embedder = EmbeddingMemo()
         self.themes_by_round: dict[int, list[dict]] = {}
@@ -159,6 +249,7 @@ class PanelRunner:
         for number, spec in enumerate(plan, start=1):
             round_ = rounds.get(number)
             if round_ is None or round_.state != Round.State.COMPLETED:
+                self._check_budget()
                 round_ = self._run_round(number, len(plan), spec, round_)
             if spec.pause_for_humans and self._waits_for_humans():
                 return
@@ -181,15 +272,36 @@ class PanelRunner:
         if current:
             self.panel.status, self.panel.version = current
 
-    def fail(self, reason: str) -> None:
+    def fail(self, message: str, *, reason: str = "") -> None:
+        """End the panel as failed with `message` (its error); the status event's reason is
+        `reason` when given (e.g. budget_exhausted), else the message."""
         self._persist_calls()
         self.panel.refresh_from_db()
         if self.panel.is_final:
             return
         with transaction.atomic():
-            self.panel.transition(Status.FAILED, error=reason)
-            panel_event(self.panel, "status", status="failed", reason=reason)
-        logger.warning("panel %s failed: %s", self.panel.pk, reason)
+            self.panel.transition(Status.FAILED, error=message)
+            event = {"reason": reason, "message": message} if reason else {"reason": message}
+            panel_event(self.panel, "status", status="failed", **event)
+        logger.warning("panel %s failed: %s", self.panel.pk, message)
+
+    def budget_alerts(self) -> None:
+        """Mail the tenant's admins at once when this run moved the month past a soft or
+        hard limit (the periodic task catches everything else); never fails the panel."""
+        from tenants.billing.alerts import budget_alerts_send
+
+        try:
+            if budget_status(tenant=self.tenant).level != self.start_level:
+                budget_alerts_send(tenant=self.tenant)
+        except Exception:  # noqa: BLE001 - an email is not worth a panel; the periodic task retries it
+            logger.exception("budget alerts for %s failed after panel %s", self.tenant.schema_name, self.panel.pk)
+
+    def _check_budget(self) -> None:
+        """Before a round (and the conclusion): the month's ledger again, plus what this run
+        has not written yet; stop here if a budget is used up."""
+        self.budget.refresh(list(self.calls))
+        self.budget.ensure_room()
+
 
     def _waits_for_humans(self) -> bool:
         panel = self.panel
@@ -412,6 +524,8 @@ class PanelRunner:
     # --- conclusion --------------------------------------------------------------------
     def _conclude(self) -> None:
         panel = self.panel
+        if not Contribution.objects.filter(panel=panel, kind=Contribution.Kind.SYNTHESIS).exists():
+            self._check_budget()  # the chair's call is still to come
         self._move(Status.BUILDING_CONSENSUS)
         latest = self._latest_by_member(len(self.kind.plan(panel.max_rounds)) + 1)
         positions = [

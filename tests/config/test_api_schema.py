@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from tenants.api.base import TenantAPIView
 
 OPERATION_IDS = {
-    "panels_list", "panels_create", "panels_get", "panels_cancel", "panels_events", "panels_human_input",
+    "panels_list", "panels_create", "panels_estimate", "panels_get", "panels_cancel", "panels_events", "panels_human_input",
     "panels_rate", "panels_export_markdown", "panels_export_pdf", "documents_upload", "documents_list",
     "documents_get", "documents_delete", "search", "agents_list", "agents_get", "agents_recommend",
     "agent_preferences_get", "agent_preferences_set", "tenant_get", "auth_token", "health",

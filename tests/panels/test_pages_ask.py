@@ -124,14 +124,15 @@ def test_the_estimate_follows_the_form(alpha, alpha_user, catalog):
 def test_estimate_grows_with_experts_and_rounds_and_prices_known_models(alpha):
     from tenants.billing.models import Price
 
-    small = panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured", experts=2, max_rounds=1)
-    more_experts = panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured", experts=4, max_rounds=1)
-    more_rounds = panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured", experts=2, max_rounds=3)
-    assert small["tokens"] < more_experts["tokens"] and small["tokens"] < more_rounds["tokens"]
-    assert small["calls"] == 2 + 1  # two turns and the chair
-    assert small["cost"] == 0.0  # the offline model has a price: zero
-    Price.objects.filter(provider="offline").delete()  # a model missing from the price table
-    assert panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured")["cost"] is None
+    with schema_context("alpha"):  # the estimate reads the tenant's own panels (history, reservations)
+        small = panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured", experts=2, max_rounds=1)
+        more_experts = panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured", experts=4, max_rounds=1)
+        more_rounds = panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured", experts=2, max_rounds=3)
+        assert small["tokens"] < more_experts["tokens"] and small["tokens"] < more_rounds["tokens"]
+        assert small["calls"] == 2 + 1  # two turns and the chair
+        assert small["cost"] == 0.0  # the offline model has a price: zero
+        Price.objects.filter(provider="offline").delete()  # a model missing from the price table
+        assert panel_estimate(tenant=alpha, query=QUESTION, panel_type="structured")["cost"] is None
 
 
 def test_a_follow_up_keeps_the_question_type_and_experts(alpha, alpha_user, catalog):
