@@ -2,10 +2,11 @@
 
 from django.urls import path
 
-from panels import views
+from panels import views, views_analytics
 
 urlpatterns = [
     path("", views.dashboard, name="home"),
+    path("analytics/", views_analytics.analytics_page, name="analytics"),
     path("panels/", views.panel_history_page, name="panel-history"),
     path("panels/new/", views.panel_ask, name="panel-ask"),
     path("panels/new/recommended/", views.ask_recommend, name="panel-ask-recommended"),
