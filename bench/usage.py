@@ -20,8 +20,7 @@ Prints figures; asserts nothing. Uses its own data directory (.data/bench).
 import argparse
 import time
 import uuid
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, timedelta
 from decimal import Decimal
 
 import _django
@@ -206,7 +205,7 @@ def rollups_at_scale(tenant, token: str, *, events: int, tenants: int, requests:
     from tenants.models import Tenant
 
     start, _ = month_window()
-    today = timezone.now().astimezone(dt_timezone.utc).date()
+    today = timezone.now().astimezone(UTC).date()
     days = [start.date() + timedelta(days=offset) for offset in range((today - start.date()).days + 1)]
     cleanup(tenant)
     try:

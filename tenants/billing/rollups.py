@@ -7,8 +7,7 @@ arrived, gives exactly what the ledger holds.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 
@@ -20,7 +19,7 @@ EVENTS = UsageEvent._meta.db_table
 
 def day_window(day: date) -> tuple[datetime, datetime]:
     """[day 00:00 UTC, next day 00:00 UTC)."""
-    start = datetime.combine(day, time.min, tzinfo=dt_timezone.utc)
+    start = datetime.combine(day, time.min, tzinfo=UTC)
     return start, start + timedelta(days=1)
 
 

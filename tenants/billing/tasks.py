@@ -3,8 +3,7 @@ database: `manage.py load_schedule` writes it, the platform admin shows it)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, timedelta
 
 from celery import shared_task
 from django.utils import timezone
@@ -15,7 +14,7 @@ def usage_rollup() -> int:
     """Roll up today and yesterday (UTC): yesterday again so its last minutes are counted."""
     from tenants.billing.rollups import rollup_days
 
-    today = timezone.now().astimezone(dt_timezone.utc).date()
+    today = timezone.now().astimezone(UTC).date()
     return rollup_days([today - timedelta(days=1), today])
 
 
@@ -24,7 +23,7 @@ def statements_close_previous_month() -> int:
     """Close last month's statements for every tenant (closing again rebuilds the same ones)."""
     from tenants.billing.statements import statements_close
 
-    first_of_this_month = timezone.now().astimezone(dt_timezone.utc).date().replace(day=1)
+    first_of_this_month = timezone.now().astimezone(UTC).date().replace(day=1)
     return statements_close((first_of_this_month - timedelta(days=1)).replace(day=1))
 
 

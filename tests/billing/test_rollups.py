@@ -2,8 +2,7 @@
 is rolled up."""
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
-from datetime import timezone as dt_timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -19,7 +18,7 @@ NEXT_DAY = DAY + timedelta(days=1)
 
 
 def at(day: date, hour: int, minute: int = 0, second: int = 0, microsecond: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, second, microsecond, tzinfo=dt_timezone.utc)
+    return datetime(day.year, day.month, day.day, hour, minute, second, microsecond, tzinfo=UTC)
 
 
 def record(tenant, key: str, when: datetime, kind: str = "llm_call", **fields) -> None:
@@ -62,9 +61,9 @@ def ledger(alpha, beta):
     record(alpha, "a6", at(DAY, 11), kind="storage_removed", quantity=1024)
     record(alpha, "a7", at(DAY, 11), kind="embeddings", quantity=12)
     record(alpha, "before", at(DAY, 0) - timedelta(microseconds=1), provider="openai", model="gpt-4o-mini",
-           input_tokens=1000, output_tokens=1000, cost=Decimal("1"))
+           input_tokens=1000, output_tokens=1000, cost=Decimal(1))
     record(alpha, "after", at(NEXT_DAY, 0), provider="openai", model="gpt-4o-mini", input_tokens=2000,
-           output_tokens=2000, cost=Decimal("2"))
+           output_tokens=2000, cost=Decimal(2))
     record(beta, "b1", at(DAY, 8), provider="openai", model="gpt-4o-mini", input_tokens=300, output_tokens=30,
            cost=Decimal("0.00010000"))
     record(beta, "b2", at(DAY, 8, 1), kind="panel_started", panel_type="delphi", quantity=3)
@@ -159,7 +158,7 @@ def test_the_periodic_task_rolls_up_today_and_yesterday(alpha):
 
     written = usage_rollup()
 
-    today = now.astimezone(dt_timezone.utc).date()
+    today = now.astimezone(UTC).date()
     assert written == len(rollup_rows(today)) + len(rollup_rows(today - timedelta(days=1)))
     assert rollup_rows(today) == ledger_sums(today)
     assert rollup_rows(today - timedelta(days=1)) == ledger_sums(today - timedelta(days=1))
