@@ -19,9 +19,19 @@ from agents.domains import DOMAINS
 from agents.forms import CustomAgentForm
 from agents.selectors import agent_get, agent_list
 from agents.tenant.models import AgentPreferences, CustomAgent
-from agents.tenant.selectors import agent_usage_get, custom_agent_get, custom_agent_list, preferences_get
-from agents.tenant.services import (custom_agent_create, custom_agent_delete, custom_agent_update,
-                                    custom_agents_allowed, preference_mark_set)
+from agents.tenant.selectors import (
+    agent_usage_get,
+    custom_agent_get,
+    custom_agent_list,
+    preferences_get,
+)
+from agents.tenant.services import (
+    custom_agent_create,
+    custom_agent_delete,
+    custom_agent_update,
+    custom_agents_allowed,
+    preference_mark_set,
+)
 from config.errors import DomainError, Forbidden
 
 EXPERTS_PER_PAGE = 24
@@ -41,15 +51,6 @@ def _mark(preferences: AgentPreferences, slug: str) -> str:
     return "preferred" if slug in preferences.preferred_slugs else "none"
 
 
-def _private_matching(filters: dict) -> list[CustomAgent]:
-    """The tenant's private experts passing the catalog's filters (as the API's list does)."""
-    words = (filters.get("q") or "").lower()
-    return [agent for agent in custom_agent_list()
-            if (not filters.get("domain") or agent.domain == filters["domain"])
-            and (not filters.get("tier") or agent.tier == filters["tier"])
-            and (not words or words in " ".join([agent.slug, agent.name, agent.title, *agent.capabilities]).lower())]
-
-
 @login_required
 @require_GET
 def expert_list_view(request):
@@ -65,7 +66,9 @@ def expert_list_view(request):
     private, private_refusal = None, None
     try:
         custom_agents_allowed(request.tenant)
-        private = [(agent, _mark(preferences, agent.slug)) for agent in _private_matching(filters)]
+        mine = custom_agent_list(domain=filters.get("domain") or None, tier=filters.get("tier"),
+                                 query=filters.get("q") or None)
+        private = [(agent, _mark(preferences, agent.slug)) for agent in mine]
     except Forbidden as refusal:
         private_refusal = refusal.message
     return render(request, "agents/expert_list.html", {

@@ -2,13 +2,23 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from agents.api.serializers import (AgentDetailSerializer, AgentPreferencesSerializer, AgentSerializer,
-                                   CustomAgentInputSerializer, CustomAgentSerializer)
+from agents.api.serializers import (
+    AgentDetailSerializer,
+    AgentPreferencesSerializer,
+    AgentSerializer,
+    CustomAgentInputSerializer,
+    CustomAgentSerializer,
+)
 from agents.domains import DOMAINS
 from agents.selectors import agent_get, agent_list
 from agents.tenant.selectors import custom_agent_get, custom_agent_list, preferences_get
-from agents.tenant.services import (custom_agent_create, custom_agent_delete, custom_agent_update,
-                                    custom_agents_allowed, preferences_set)
+from agents.tenant.services import (
+    custom_agent_create,
+    custom_agent_delete,
+    custom_agent_update,
+    custom_agents_allowed,
+    preferences_set,
+)
 from config.api.pagination import PageNumberPagination
 from config.api.params import query_data
 from config.api.schema import errors
@@ -34,7 +44,8 @@ class AgentListView(TenantAPIView):
         data = filters.validated_data
         agents = agent_list(domain=data.get("domain"), tier=data.get("tier"), query=data.get("q"))
         if request.tenant.configuration.features.custom_agents:  # the tenant's own experts first
-            agents = _private_matching(data) + list(agents)
+            mine = custom_agent_list(domain=data.get("domain"), tier=data.get("tier"), query=data.get("q"))
+            agents = mine + list(agents)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(agents, request, view=self)
         return paginator.get_paginated_response(AgentSerializer(page, many=True).data)
@@ -50,15 +61,6 @@ class AgentDetailView(TenantAPIView):
         if agent is None:
             raise NotFound(f"There is no agent {slug!r} in the catalog.")
         return Response(AgentDetailSerializer(agent).data)
-
-
-def _private_matching(filters: dict) -> list:
-    """The tenant's private experts passing the catalog list's filters."""
-    words = (filters.get("q") or "").lower()
-    return [agent for agent in custom_agent_list()
-            if (not filters.get("domain") or agent.domain == filters["domain"])
-            and (not filters.get("tier") or agent.tier == filters["tier"])
-            and (not words or words in " ".join([agent.slug, agent.name, agent.title, *agent.capabilities]).lower())]
 
 
 class CustomAgentListView(TenantAPIView):

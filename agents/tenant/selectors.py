@@ -46,9 +46,13 @@ def steering_get() -> Steering:
                     usage=usage)
 
 
-def custom_agent_list():
-    """This tenant's private experts, by name."""
-    return CustomAgent.objects.order_by("name")
+def custom_agent_list(*, domain: str | None = None, tier: int | None = None, query: str | None = None) -> list:
+    """This tenant's private experts by name, passing the catalog list's filters (words of
+    the query in the slug, name, title or capabilities)."""
+    words = (query or "").lower()
+    return [agent for agent in CustomAgent.objects.order_by("name").defer("embedding")
+            if (not domain or agent.domain == domain) and (not tier or agent.tier == tier)
+            and (not words or words in " ".join([agent.slug, agent.name, agent.title, *agent.capabilities]).lower())]
 
 
 def custom_agent_get(*, slug: str) -> CustomAgent | None:

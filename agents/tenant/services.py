@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from agents.domains import DISPOSITIONS, DOMAINS
@@ -84,10 +85,15 @@ def preference_mark_set(*, user, agent: Agent, mark: str) -> AgentPreferences:
 
 
 def agent_usage_record(*, agents) -> None:
-    """Count one more use of each agent (a panel that ran with them)."""
+    """Count one more use of each agent (a panel that ran with them); a private expert
+    keeps its own count."""
     current_tenant()
     now = timezone.now()
-    agent_ids = sorted({agent.pk for agent in agents})
+    agents = list(agents)
+    private_ids = sorted({agent.pk for agent in agents if agent.private})
+    if private_ids:
+        CustomAgent.objects.filter(pk__in=private_ids).update(use_count=F("use_count") + 1)
+    agent_ids = sorted({agent.pk for agent in agents if not agent.private})
     if not agent_ids:
         return
     table = AgentUsage._meta.db_table
@@ -102,11 +108,16 @@ def agent_usage_record(*, agents) -> None:
 
 
 def agent_rating_record(*, agents, score: float) -> None:
-    """Fold a 1-5 rating into each agent's running average."""
+    """Fold a 1-5 rating into each agent's running average (a private expert keeps its own)."""
     current_tenant()
     with transaction.atomic():
         for agent in agents:
-            usage, _ = AgentUsage.objects.select_for_update().get_or_create(agent=agent)
+            if agent.private:
+                usage = CustomAgent.objects.select_for_update().filter(pk=agent.pk).first()
+                if usage is None:
+                    continue
+            else:
+                usage, _ = AgentUsage.objects.select_for_update().get_or_create(agent=agent)
             usage.avg_rating = (usage.avg_rating * usage.rating_count + score) / (usage.rating_count + 1)
             usage.rating_count += 1
             usage.save(update_fields=["avg_rating", "rating_count"])
