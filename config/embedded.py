@@ -46,6 +46,18 @@ def _sigterm_as_exit() -> None:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+def die_with_parent() -> None:
+    """In a child before it runs: SIGTERM when the parent dies, however it dies (Linux
+    PR_SET_PDEATHSIG; elsewhere nothing)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 # --- Postgres ---------------------------------------------------------------------
 
 
@@ -145,8 +157,10 @@ class EmbeddedRedis:
             "--logfile", str(self.directory / "redis.log"),
             "--pidfile", str(self.directory / "redis.pid"),
         ]
-        # Its own session: a Ctrl-C in the terminal reaches the owner, which stops it last.
-        self._process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL)
+        # Its own session: a Ctrl-C in the terminal reaches the owner, which stops it last;
+        # and it stops if its owner dies without doing so.
+        self._process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL,
+                                         preexec_fn=die_with_parent)
         for _ in range(100):
             if self.is_answering():
                 return self.url()

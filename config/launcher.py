@@ -20,7 +20,13 @@ import sys
 import time
 from pathlib import Path
 
-from config.embedded import BASE_DIR, EmbeddedServiceError, EmbeddedServices, data_dir
+from config.embedded import (
+    BASE_DIR,
+    EmbeddedServiceError,
+    EmbeddedServices,
+    data_dir,
+    die_with_parent,
+)
 
 PYTHON = sys.executable
 
@@ -63,6 +69,10 @@ class Launcher:
         return urls
 
     def shutdown(self) -> None:
+        # Nothing interrupts a shutdown: a second Ctrl-C or SIGTERM (make forwards the one it
+        # got, a supervisor may repeat it) would otherwise abort it and orphan the children.
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         for child in self.children:
             if child.poll() is None:
                 try:
@@ -81,8 +91,10 @@ class Launcher:
 
     # --- children ------------------------------------------------------------------
     def spawn(self, command: list[str], env: dict | None = None) -> subprocess.Popen:
-        # Own process group: Ctrl-C reaches the launcher, which stops children in order.
-        child = subprocess.Popen(command, cwd=BASE_DIR, env=env or os.environ.copy(), start_new_session=True)
+        # Own process group: Ctrl-C reaches the launcher, which stops children in order; and
+        # each child is told to stop if the launcher dies without doing so (killed).
+        child = subprocess.Popen(command, cwd=BASE_DIR, env=env or os.environ.copy(), start_new_session=True,
+                                 preexec_fn=die_with_parent)
         self.children.append(child)
         return child
 
@@ -158,8 +170,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     launcher = Launcher()
-    # SIGTERM becomes a normal exit, so the finally below always runs.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    # The first SIGTERM or SIGINT becomes a normal exit, so the finally below always runs;
+    # any repeat is ignored (shutdown() also ignores them while it works).
+    stopping = []
+
+    def stop(signum, frame):
+        if stopping:
+            return
+        stopping.append(signum)
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     try:
         launcher.acquire()
         if args.action == "serve":
@@ -169,9 +191,11 @@ def main(argv: list[str] | None = None) -> int:
     except (AlreadyRunning, EmbeddedServiceError) as exc:
         print(f"[launcher] {exc}", file=sys.stderr, flush=True)
         return 2
-    except KeyboardInterrupt:
+    except SystemExit as exit_:
+        if not stopping:  # a failed step says why (manage())
+            raise
         print("\n[launcher] stopping…", flush=True)
-        return 130
+        return exit_.code
     finally:
         launcher.shutdown()
 

@@ -99,3 +99,57 @@ def test_a_second_launcher_on_the_same_data_says_one_is_running(data_dir):
         first.send_signal(signal.SIGTERM)
         first.wait(60)
     assert _wait_gone(_server_pids(line)) == []
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        probe.settimeout(0.5)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def _of_run(data_dir: Path, root: psutil.Process) -> list[int]:
+    """Every process of a `make run`: make's descendants (web, worker, beat, Redis) and the
+    Postgres started for the data directory (pg_ctl detaches it)."""
+    found = {p.pid for p in root.children(recursive=True)}
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if str(data_dir) in " ".join(process.info["cmdline"] or []):
+            found.add(process.info["pid"])
+    return sorted(found - {os.getpid()})
+
+
+def test_make_run_stopped_by_sigterm_twice_leaves_nothing(data_dir):
+    """A supervisor or CI runner sends SIGTERM to `make run`'s process group, and make
+    forwards it, so the launcher gets it twice: shutdown must still finish."""
+    port = _free_port()
+    env = {**_launcher_env(data_dir), "PORT": str(port), "ASKPANEL_SETUP_COMMANDS": "", "WORKER_CONCURRENCY": "1"}
+    make = subprocess.Popen(["make", "run"], cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 240
+        while not _port_open(port):
+            assert make.poll() is None, "make run exited before serving"
+            assert time.monotonic() < deadline, "make run did not serve within 240 s"
+            time.sleep(0.5)
+        names = " ".join(" ".join(psutil.Process(pid).cmdline()) for pid in _of_run(data_dir, psutil.Process(make.pid))
+                         if psutil.pid_exists(pid))
+        assert "runserver" in names and "worker" in names and "beat" in names and "redis-server" in names
+        processes = _of_run(data_dir, psutil.Process(make.pid))
+        os.killpg(make.pid, signal.SIGTERM)
+        time.sleep(0.1)
+        os.killpg(make.pid, signal.SIGTERM)
+        make.wait(60)
+        assert _wait_gone(processes, timeout=30) == []
+        assert not _port_open(port)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
