@@ -33,6 +33,7 @@ from agents.tenant.services import (
     preference_mark_set,
 )
 from config.errors import DomainError, Forbidden
+from tenants.roles import is_tenant_admin
 
 EXPERTS_PER_PAGE = 24
 MARKS = {"preferred": "Preferred", "none": "No mark", "disabled": "Disabled"}
@@ -120,7 +121,7 @@ def private_expert_page(view):
         except Forbidden as refusal:
             return render(request, "agents/private_expert_refused.html",
                           {"status": refusal.status_code, "message": refusal.message}, status=refusal.status_code)
-        if not request.user.is_staff:
+        if not is_tenant_admin(request.user):
             raise PermissionDenied("Only a tenant admin can create, change or delete private experts; "
                                    "ask one of your organisation's admins.")
         return view(request, *args, **kwargs)

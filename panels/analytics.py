@@ -26,6 +26,7 @@ from panels.orchestration.consensus import LEVELS
 from rag.models import Chunk, Document
 from rag.retrieval import chunk_id_from_citation
 from tenants.configuration import PANEL_TYPE_NAMES, TIER_PRESETS, TIERS
+from tenants.roles import is_tenant_admin
 
 DEFAULT_WEEKS = 12
 MAX_DAYS = 731  # two years of weeks is as much as a chart can show
@@ -45,7 +46,7 @@ def analytics_access_check(*, tenant, user) -> None:
         raise Forbidden(
             f"Analytics are not included in your plan ({tenant.tier}); available on {' and '.join(offered)}.",
             code="feature_not_in_plan", details={"feature": "advanced_analytics", "tier": tenant.tier})
-    if not user.is_staff:
+    if not is_tenant_admin(user):
         raise Forbidden("Analytics are for this workspace's admins; ask one of them.", code="admins_only")
 
 

@@ -15,15 +15,23 @@ from agents.ranking import RankedAgent, rank_agents
 from config.errors import NotFound
 from llm.base import estimate_tokens
 from panels.lifecycle import FINAL, Status
-from panels.models import Consensus, Contribution, Panel, PanelEvent, Recommendation, Round
+from panels.models import (
+    Consensus,
+    Contribution,
+    Panel,
+    PanelEvent,
+    Recommendation,
+    Round,
+)
 from panels.types import REGISTRY, panel_type_get
 from rag.models import Chunk, Document
 from rag.retrieval import chunk_id_from_citation
 from tenants.configuration import TIERS, TenantConfiguration
+from tenants.roles import is_tenant_admin
 
 
 def panel_list(*, user, status: str | None = None, panel_type: str | None = None) -> QuerySet[Panel]:
-    panels = Panel.objects.all() if user.is_staff else Panel.objects.filter(owner=user)
+    panels = Panel.objects.all() if is_tenant_admin(user) else Panel.objects.filter(owner=user)
     if status:
         panels = panels.filter(status=status.upper())
     if panel_type:
@@ -41,9 +49,10 @@ def panel_get(*, user, panel_id: int) -> Panel:
 def panel_detail(*, user, panel_id: int) -> Panel:
     """A panel with everything its report shows, in a few queries."""
     panel_get(user=user, panel_id=panel_id)
-    contributions = Contribution.objects.select_related("member", "member__agent").order_by("member__seat", "id")
+    contributions = (Contribution.objects.select_related("member", "member__agent", "member__custom_agent")
+                     .order_by("member__seat", "id"))
     return (Panel.objects.select_related("owner", "consensus", "recommendation")
-            .prefetch_related("members__agent",
+            .prefetch_related("members__agent", "members__custom_agent",
                               Prefetch("rounds", queryset=Round.objects.prefetch_related(
                                   Prefetch("contributions", queryset=contributions))))
             .get(pk=panel_id))
@@ -194,7 +203,7 @@ def estimate_history(*, panel_type: str) -> list[float]:
     newest first. The figure stored at creation is used; older panels are planned again."""
     kind = panel_type_get(panel_type)
     panels = (Panel.objects.filter(panel_type=kind.name, status=Status.COMPLETED, tokens_used__gt=0)
-              .annotate(expert_count=Count("members", filter=Q(members__agent__isnull=False)))
+              .annotate(expert_count=Count("members", filter=~Q(members__role="human")))
               .order_by("-finished_at", "-id")[:HISTORY_PANELS])
     ratios = []
     for panel in panels:

@@ -11,13 +11,14 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
-from llm.embeddings import get_embedder
 from config.errors import Conflict, DomainError, Forbidden, LimitExceeded, NotFound
+from llm.embeddings import get_embedder
 from rag.chunking import chunk_text
 from rag.extraction import ExtractionError, extract_text, file_type
 from rag.models import Chunk, Document
 from tenants.billing.services import usage_record
 from tenants.context import current_tenant
+from tenants.roles import can_manage
 
 logger = logging.getLogger(__name__)
 EMBED_BATCH = 64
@@ -164,7 +165,7 @@ def _fail(document: Document, reason: str) -> Document:
 
 def document_deletable_by(*, document: Document, user) -> bool:
     """Members delete what they uploaded; tenant admins (staff) delete anything."""
-    return bool(user.is_staff or (document.uploaded_by_id is not None and document.uploaded_by_id == user.pk))
+    return can_manage(user, owner_id=document.uploaded_by_id)
 
 
 def document_delete(*, document_id: int, user=None) -> None:

@@ -22,9 +22,14 @@ from django.views.decorators.http import require_POST
 
 from config.errors import DomainError
 from tenants import services
-from tenants.selectors import tenant_users, token_get
 from tenants.branding import contrast_warnings
-from tenants.configuration import Branding, ConfigurationError, TenantConfiguration, mask_secret, validate_branding
+from tenants.configuration import (
+    Branding,
+    ConfigurationError,
+    TenantConfiguration,
+    mask_secret,
+    validate_branding,
+)
 from tenants.forms import (
     BrandingForm,
     PanelDefaultsForm,
@@ -33,6 +38,8 @@ from tenants.forms import (
     UserCreateForm,
     add_domain_error,
 )
+from tenants.roles import is_tenant_admin
+from tenants.selectors import tenant_users, token_get
 
 
 def tenant_admin_required(view):
@@ -41,7 +48,7 @@ def tenant_admin_required(view):
     @login_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
-        if not request.user.is_staff:
+        if not is_tenant_admin(request.user):
             raise PermissionDenied("Settings are for this workspace's admins; ask one of them for changes.")
         return view(request, *args, **kwargs)
 

@@ -22,8 +22,9 @@ from agents.tenant.services import (
 from config.api.pagination import PageNumberPagination
 from config.api.params import query_data
 from config.api.schema import errors
-from config.errors import Forbidden, NotFound
+from config.errors import NotFound
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
+from tenants.roles import require_admin
 
 
 class AgentListView(TenantAPIView):
@@ -120,8 +121,7 @@ class AgentPreferencesView(TenantAPIView):
                    request=AgentPreferencesSerializer,
                    responses={200: AgentPreferencesSerializer, **errors(*TENANT_ERRORS, 415)})
     def put(self, request):
-        if not request.user.is_staff:
-            raise Forbidden("Only a tenant admin can change the organisation's expert preferences.")
+        require_admin(request.user, "change the organisation's expert preferences")
         data = AgentPreferencesSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(AgentPreferencesSerializer(preferences_set(**data.validated_data)).data)

@@ -14,6 +14,7 @@ from agents.tenant.models import AgentPreferences, AgentUsage, CustomAgent
 from config.errors import DomainError, Forbidden, LimitExceeded
 from llm.embeddings import get_embedder
 from tenants.context import current_tenant
+from tenants.roles import require_admin
 
 
 class InvalidPreferences(DomainError):
@@ -65,8 +66,7 @@ def preference_mark_set(*, user, agent: Agent, mark: str) -> AgentPreferences:
 
     Tenant admins only. The row stays locked from read to write, so two admins marking
     different experts at once both count; experts retired since they were marked drop out."""
-    if not user.is_staff:
-        raise Forbidden("Only a tenant admin can change the organisation's expert preferences.")
+    require_admin(user, "change the organisation's expert preferences")
     if mark not in PREFERENCE_MARKS:
         raise InvalidPreferences(f"{mark!r} is not a mark. Choose one of: {', '.join(PREFERENCE_MARKS)}.")
     with transaction.atomic():
@@ -191,8 +191,7 @@ def custom_agent_delete(*, user, agent: CustomAgent) -> None:
 def _custom_agent_writer(user):
     tenant = current_tenant()
     custom_agents_allowed(tenant)
-    if not user.is_staff:
-        raise Forbidden("Only a tenant admin can create, change or delete private experts.")
+    require_admin(user, "create, change or delete private experts")
     return tenant
 
 

@@ -16,6 +16,7 @@ from django_tenants.utils import get_public_schema_name, schema_context
 
 from tenants.billing.models import BudgetAlert
 from tenants.billing.selectors import Budget, BudgetStatus, budget_status
+from tenants.roles import is_tenant_admin
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ def tenant_admin_emails(tenant) -> list[str]:
     from tenants.selectors import tenant_users
 
     with schema_context(tenant.schema_name):
-        return sorted({user.email for user in tenant_users() if user.is_staff and user.is_active and user.email})
+        return sorted({user.email for user in tenant_users() if is_tenant_admin(user) and user.is_active and user.email})
 
 
 def _alert_send(tenant, status: BudgetStatus, budget: Budget) -> bool:

@@ -15,8 +15,15 @@ from django.views.decorators.http import require_GET
 from config.charts import Palette, daily_chart, ranked_chart
 from config.errors import DomainError, NotFound
 from tenants.billing.statements import (
-    month_of, month_parse, statement_csv, statement_get, statement_pdf, statements_list, usage_month,
+    month_of,
+    month_parse,
+    statement_csv,
+    statement_get,
+    statement_pdf,
+    statements_list,
+    usage_month,
 )
+from tenants.roles import is_tenant_admin
 
 
 def usage_page_view(view):
@@ -64,7 +71,7 @@ def usage_charts(report: dict, *, palette: Palette) -> dict[str, str]:
 @require_GET
 def usage_page(request):
     month = month_parse(request.GET["month"]) if request.GET.get("month") else month_of()
-    admin = request.user.is_staff
+    admin = is_tenant_admin(request.user)
     report = usage_month(tenant=request.tenant, month=month, user_id=None if admin else request.user.pk,
                          with_users=admin)
     branding = request.tenant.configuration.branding
@@ -78,7 +85,7 @@ def usage_page(request):
 
 
 def _statement(request, month: str) -> dict:
-    if not request.user.is_staff:
+    if not is_tenant_admin(request.user):
         raise PermissionDenied("Statements are for this workspace's admins.")
     return statement_get(tenant=request.tenant, month=month_parse(month))
 
