@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("agents.api.urls")),
     path("", include("rag.api.urls")),
     path("", include("tenants.billing.api.urls")),
+    path("", include("panels.api.analytics_urls")),
 ]
 
 urlpatterns = [

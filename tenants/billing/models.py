@@ -31,6 +31,7 @@ class UsageEvent(models.Model):
         PANEL_STARTED = "panel_started", "Panel started"
         PANEL_COMPLETED = "panel_completed", "Panel completed"
         PANEL_FAILED = "panel_failed", "Panel failed"
+        PANEL_CANCELLED = "panel_cancelled", "Panel cancelled"
         STORAGE_ADDED = "storage_added", "Document storage added"
         STORAGE_REMOVED = "storage_removed", "Document storage removed"
         EMBEDDINGS = "embeddings", "Embeddings computed"

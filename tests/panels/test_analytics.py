@@ -7,22 +7,24 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from django.urls import include, path
 from django_tenants.utils import schema_context
 
 from agents.models import Agent
-from config import urls_tenant
 from panels.analytics import analytics_get, analytics_range, iso_week, week_starts
-from panels.models import Consensus, Contribution, Panel, PanelMember, PanelRating, Round
+from panels.models import (
+    Consensus,
+    Contribution,
+    Panel,
+    PanelMember,
+    PanelRating,
+    Round,
+)
 from rag.models import Chunk
 from tenants.selectors import routing_cache_clear
 from tests.conftest import api_client, make_token, make_user
 from tests.factories import make_document
 
-# The route as the API's URL conf will include it (panels/api/analytics_urls.py); until it
-# does, this module serves the tenant URLs with it added.
-urlpatterns = [path("api/v1/", include("panels.api.analytics_urls")), *urls_tenant.urlpatterns]
-pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
+pytestmark = pytest.mark.django_db
 
 FROM, TO = date(2026, 1, 5), date(2026, 1, 25)  # ISO weeks 2026-W02 to W04
 DISSENTER = [{"member_id": 0, "name": "x", "role": "expert", "stance": "oppose", "position": "no", "confidence": 0.8,
