@@ -22,6 +22,7 @@ from panels.selectors import (
     usage_this_month,
 )
 from panels.services import QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_rate
+from panels.template_selectors import template_list
 from panels.types import REGISTRY
 
 HISTORY_PAGE_SIZE = 25
@@ -94,7 +95,15 @@ def panel_ask(request):
         previous = panel_detail(user=request.user, panel_id=int(request.GET["from"]))
         initial.update(query=previous.query, panel_type=previous.panel_type)
         chosen = [m.agent for m in previous.members.all() if m.agent_id]
-    return _ask_page(request, PanelAskForm(initial=initial, documents=documents), chosen=chosen)
+    from_template = None
+    if request.GET.get("template", "").isdigit():  # a saved template's configuration
+        from panels.views_templates import ask_initial_from_template  # here: that module imports tenant_page
+
+        initial, slugs, from_template = ask_initial_from_template(
+            user=request.user, template_id=int(request.GET["template"]), initial=initial)
+        chosen = _chosen(slugs)
+    return _ask_page(request, PanelAskForm(initial=initial, documents=documents), chosen=chosen,
+                     from_template=from_template)
 
 
 def _chosen(slugs):
@@ -102,9 +111,10 @@ def _chosen(slugs):
     return [found[slug] for slug in dict.fromkeys(slugs) if slug in found]
 
 
-def _ask_page(request, form, *, chosen, status=200):
+def _ask_page(request, form, *, chosen, status=200, from_template=None):
     selected = form["panel_type"].value()
     return render(request, "panels/ask.html", {
+        "templates": template_list(user=request.user), "from_template": from_template,
         "form": form, "types": panel_types_offered(tenant=request.tenant), "selected_type": selected,
         "chosen": chosen, "query_min": QUERY_MIN, "query_max": QUERY_MAX,
         "estimate": panel_estimate(tenant=request.tenant, query=form["query"].value() or "",

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from panels.api import views
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("panels/<int:panel_id>/rating/", views.PanelRatingView.as_view(), name="panel-rating"),
     path("panels/<int:panel_id>/export.md", views.PanelExportMarkdownView.as_view(), name="panel-export-md"),
     path("panels/<int:panel_id>/export.pdf", views.PanelExportPdfView.as_view(), name="panel-export-pdf"),
+    path("", include("panels.api.template_urls")),
 ]

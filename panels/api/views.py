@@ -25,6 +25,8 @@ from panels.selectors import experts_recommend, panel_detail, panel_events, pane
 from panels.services import (
     QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_preflight, panel_rate,
 )
+from panels.template_selectors import template_get
+from panels.template_services import template_apply
 from panels.types import REGISTRY
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
 
@@ -63,7 +65,7 @@ class AgentRecommendView(TenantAPIView):
 class PanelListView(TenantAPIView):
     pagination_class = PageNumberPagination
 
-    @extend_schema_serializer(component_name="PanelCreate")
+    @extend_schema_serializer(component_name="PanelAsk")
     class InputSerializer(serializers.Serializer):
         query = serializers.CharField(
             min_length=QUERY_MIN, max_length=QUERY_MAX, trim_whitespace=True,
@@ -79,6 +81,36 @@ class PanelListView(TenantAPIView):
         documents = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
                                           max_length=100, help_text="Ids of ready documents to ground the panel on.")
 
+    @extend_schema_serializer(component_name="PanelCreate")
+    class CreateSerializer(InputSerializer):
+        """The panel, or a saved template (`template`) with what the user changes on top; `query`
+        and `panel_type` are required without a template."""
+
+        query = serializers.CharField(
+            min_length=QUERY_MIN, max_length=QUERY_MAX, trim_whitespace=True, required=False,
+            help_text="Required without `template`; with one, left out, the template's question template is filled "
+                      "from `values`.",
+            error_messages={key: f"The question must be {QUERY_MIN} to {QUERY_MAX} characters."
+                            for key in ("min_length", "max_length")})
+        panel_type = serializers.ChoiceField(choices=list(REGISTRY), required=False)  # required without `template`
+        template = serializers.IntegerField(
+            min_value=1, required=False,
+            help_text="A saved panel template's id: its type, experts, rounds and documents, overridden by the other "
+                      "fields given. A template whose experts were retired or disabled is refused (409, with "
+                      "replacements) unless `experts` is given.")
+        values = serializers.DictField(
+            child=serializers.CharField(max_length=500), required=False,
+            help_text="With `template` and no `query`: the text of each `{placeholder}` of its question template.")
+
+        def validate(self, data):
+            if "template" not in data:
+                missing = {name: ["This field is required without `template`."]
+                           for name in ("query", "panel_type") if name not in data}
+                if missing:
+                    raise serializers.ValidationError(missing)
+                data.pop("values", None)
+            return data
+
     class FilterSerializer(serializers.Serializer):
         status = serializers.ChoiceField(choices=PANEL_STATUSES, required=False)
         panel_type = serializers.ChoiceField(choices=list(REGISTRY), required=False)
@@ -93,11 +125,15 @@ class PanelListView(TenantAPIView):
         return paginator.get_paginated_response(PanelSummarySerializer(page, many=True).data)
 
     @extend_schema(operation_id="panels_create", summary="Ask a panel; it is queued for the worker",
-                   request=InputSerializer, responses={201: PanelSerializer, **errors(*TENANT_ERRORS, 415, 429)})
+                   request=CreateSerializer, responses={201: PanelSerializer, **errors(*TENANT_ERRORS, 409, 415, 429)})
     def post(self, request):
-        data = self.InputSerializer(data=request.data)
+        data = self.CreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        panel = panel_create(user=request.user, **data.validated_data)
+        arguments = dict(data.validated_data)
+        template_id = arguments.pop("template", None)
+        if template_id is not None:
+            arguments = template_apply(template_get(user=request.user, template_id=template_id), arguments)
+        panel = panel_create(user=request.user, **arguments)
         return Response(PanelSerializer(panel_detail(user=request.user, panel_id=panel.pk)).data,
                         status=status.HTTP_201_CREATED)
 

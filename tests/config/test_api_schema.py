@@ -23,8 +23,10 @@ OPERATION_IDS = {
     "documents_get", "documents_delete", "search", "agents_list", "agents_get", "agents_recommend",
     "agent_preferences_get", "agent_preferences_set", "tenant_get", "auth_token", "health",
     "usage_get", "usage_statements_list", "usage_statement_csv", "usage_statement_pdf",
+    "panel_templates_list", "panel_templates_create", "panel_templates_get", "panel_templates_replace",
+    "panel_templates_delete", "panel_templates_favourite", "panel_templates_unfavourite",
 }
-BODYLESS_WRITES = {"panels_cancel"}  # POSTs that take no request body
+BODYLESS_WRITES = {"panels_cancel", "panel_templates_favourite"}  # POSTs that take no request body
 COMPONENTS = {
     "Tenant", "Agent", "AgentDetail", "AgentRecommendation", "AgentRecommendations", "AgentPreferences", "Document",
     "SearchHit", "SearchResults", "Panel", "PanelSummary", "Member", "Round", "Contribution", "Citation", "Consensus",
@@ -33,6 +35,8 @@ COMPONENTS = {
     "TokenRequest", "PanelCreateRequest", "HumanInputRequest", "RatingRequest", "AgentPreferencesRequest",
     "DocumentUploadRequest",
     "UsageReport", "Statement", "StatementList",
+    "PanelTemplate", "PanelTemplateInputRequest", "UnavailableExpert", "PanelAskRequest",
+    "PaginatedPanelTemplateList",
 }
 FILE_MEDIA_TYPES = {"application/pdf", "text/markdown", "text/event-stream", "text/csv"}
 ERROR_REF = "#/components/schemas/Error"
@@ -275,7 +279,8 @@ def test_exports_and_the_event_stream_are_typed_as_what_they_send(schema):
 def test_request_bodies_carry_their_limits(schema):
     components = schema["components"]["schemas"]
     create = components["PanelCreateRequest"]
-    assert set(create["required"]) == {"query", "panel_type"}
+    assert "required" not in create  # query and panel_type are required without `template` (the view says so)
+    assert set(components["PanelAskRequest"]["required"]) == {"query", "panel_type"}  # the estimate's body
     assert (create["properties"]["query"]["minLength"], create["properties"]["query"]["maxLength"]) == (10, 5000)
     assert create["properties"]["panel_type"] == {"$ref": "#/components/schemas/PanelTypeEnum"}
     assert components["PanelTypeEnum"]["enum"] == ["structured", "open", "socratic", "adversarial", "delphi", "hybrid"]
