@@ -19,7 +19,7 @@ class MembersLocked(DomainError):
 
 # Status changes counted in the usage ledger (tenants/billing), by the kind of event.
 BILLED_STATUSES = {Status.IN_PROGRESS: "panel_started", Status.COMPLETED: "panel_completed",
-                   Status.FAILED: "panel_failed"}
+                   Status.FAILED: "panel_failed", Status.CANCELLED: "panel_cancelled"}
 
 
 class Panel(models.Model):
@@ -130,6 +130,11 @@ class PanelMember(models.Model):
 
     panel = models.ForeignKey(Panel, on_delete=models.CASCADE, related_name="members")
     agent = models.ForeignKey("agents.Agent", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    # A tenant's private expert; deleting it leaves the member with the copy of its name and title.
+    custom_agent = models.ForeignKey("agents_tenant.CustomAgent", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    expert_name = models.CharField(max_length=200, blank=True)
+    expert_title = models.CharField(max_length=300, blank=True)
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.EXPERT)
     seat = models.PositiveSmallIntegerField()
     human_name = models.CharField(max_length=200, blank=True)
@@ -141,9 +146,37 @@ class PanelMember(models.Model):
     def __str__(self):
         return self.display_name
 
+    @classmethod
+    def seating(cls, expert, **fields) -> "PanelMember":
+        """A member for a catalog agent or a private expert, with a copy of its name and title."""
+        which = {"custom_agent": expert} if getattr(expert, "private", False) else {"agent": expert}
+        return cls(**which, expert_name=expert.name, expert_title=expert.title, **fields)
+
+    @property
+    def expert(self):
+        """The AI expert seated here (catalog Agent or private CustomAgent); None for a human
+        expert or a private expert deleted since."""
+        return self.agent if self.agent_id else self.custom_agent if self.custom_agent_id else None
+
+    @property
+    def is_ai(self) -> bool:
+        return self.role != self.Role.HUMAN
+
+    @property
+    def is_private(self) -> bool:
+        return self.agent_id is None and self.is_ai
+
     @property
     def display_name(self) -> str:
-        return self.human_name if self.agent_id is None else self.agent.name
+        if not self.is_ai:
+            return self.human_name
+        expert = self.expert
+        return expert.name if expert is not None else self.expert_name
+
+    @property
+    def display_title(self) -> str:
+        expert = self.expert
+        return expert.title if expert is not None else self.expert_title or "human expert"
 
     @property
     def anonymous_name(self) -> str:
@@ -247,3 +280,29 @@ class PanelRating(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["panel", "user"], name="one_rating_per_user")]
+
+
+class PanelTemplate(models.Model):
+    """A saved panel configuration to start panels from (panels.template_services): shared
+    with the whole tenant or kept by its owner; each user may mark it a favourite.
+    `question_template` may hold `{placeholders}` that a user fills when starting a panel."""
+
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    panel_type = models.CharField(max_length=30)
+    experts = models.JSONField(default=list, blank=True)  # slugs: catalog agents or the tenant's private experts
+    max_rounds = models.PositiveSmallIntegerField(null=True, blank=True)  # None: the panel type's default
+    documents = models.JSONField(default=list, blank=True)  # document ids of this tenant
+    question_template = models.TextField(blank=True)
+    shared = models.BooleanField(default=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="panel_templates")
+    favourite_of = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True,
+                                          related_name="favourite_panel_templates")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self):
+        return self.name

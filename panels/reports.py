@@ -22,7 +22,7 @@ def report_markdown(panel: Panel) -> str:
               f"- Usage: {panel.tokens_used} tokens, ${panel.cost:.4f}", ""]
     lines += ["## Panel", ""]
     for member in panel.members.all():
-        who = member.agent.title if member.agent_id else "human expert"
+        who = member.display_title
         lines.append(f"- {member.display_name} — {who} ({member.role})")
     recommendation = getattr(panel, "recommendation", None) if _has(panel, "recommendation") else None
     if recommendation:

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from agents.models import Agent
 from agents.ranking import rank_agents
+from agents.tenant.models import CustomAgent
 from agents.tenant.selectors import preferences_get
 from agents.tenant.services import agent_rating_record
 from config.errors import Conflict, DomainError, Forbidden, LimitExceeded
@@ -188,7 +189,7 @@ def panel_create(*, user, query: str, panel_type: str, experts: list[str] | None
                                    "plan_tokens": estimate["basis"]["plan_tokens"]}},
         )
         PanelMember.objects.bulk_create([
-            PanelMember(panel=panel, agent=agent, role=role, seat=seat) for seat, (agent, role) in enumerate(seats)
+            PanelMember.seating(agent, panel=panel, role=role, seat=seat) for seat, (agent, role) in enumerate(seats)
         ])
         panel.transition(Status.QUEUED)
         panel_event(panel, "status", status="queued")
@@ -207,6 +208,8 @@ def _seats(*, query, kind, experts, minimum, maximum) -> list[tuple[Agent, str]]
             raise InvalidPanel(f"A {kind.name} panel needs {minimum} to {maximum} experts; you chose {len(slugs)}.",
                                details={"field": "experts", "min": minimum, "max": maximum})
         agents = {a.slug: a for a in Agent.objects.filter(slug__in=slugs, is_active=True)}
+        if current_tenant().configuration.features.custom_agents:  # the tenant's private experts too
+            agents.update((a.slug, a) for a in CustomAgent.objects.filter(slug__in=slugs))
         unknown = [s for s in slugs if s not in agents]
         if unknown:
             raise InvalidPanel(f"Unknown or retired expert(s): {', '.join(unknown)}.",
@@ -305,8 +308,8 @@ def panel_rate(*, panel: Panel, user, score: int, comment: str = "") -> PanelRat
         if PanelRating.objects.filter(panel=panel, user=user).exists():
             raise Conflict("You already rated this panel.", code="already_rated")
         rating = PanelRating.objects.create(panel=panel, user=user, score=score, comment=(comment or "")[:2000])
-        agents = [m.agent for m in panel.members.select_related("agent") if m.agent_id]
-        agent_rating_record(agents=agents, score=score)
+        members = list(panel.members.select_related("agent", "custom_agent"))
+        agent_rating_record(agents=[m.expert for m in members if m.expert is not None], score=score)
     return rating
 
 

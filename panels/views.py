@@ -94,7 +94,7 @@ def panel_ask(request):
     if request.GET.get("from", "").isdigit():
         previous = panel_detail(user=request.user, panel_id=int(request.GET["from"]))
         initial.update(query=previous.query, panel_type=previous.panel_type)
-        chosen = [m.agent for m in previous.members.all() if m.agent_id]
+        chosen = [m.expert for m in previous.members.all() if m.expert is not None]
     from_template = None
     if request.GET.get("template", "").isdigit():  # a saved template's configuration
         from panels.views_templates import ask_initial_from_template  # here: that module imports tenant_page

@@ -20,11 +20,14 @@ class MemberAgentSerializer(serializers.Serializer):
 
 class MemberSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
-    agent = MemberAgentSerializer(allow_null=True, help_text="The catalog agent; null for a human expert.")
+    title = serializers.CharField(source="display_title")
+    private = serializers.BooleanField(source="is_private", help_text="One of the organisation's own experts.")
+    agent = MemberAgentSerializer(allow_null=True,
+                                  help_text="The catalog agent; null for a human or a private expert.")
 
     class Meta:
         model = PanelMember
-        fields = ["id", "name", "role", "seat", "agent"]
+        fields = ["id", "name", "title", "private", "role", "seat", "agent"]
         read_only_fields = fields
 
 

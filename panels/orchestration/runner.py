@@ -218,7 +218,7 @@ class PanelRunner:
         self.panel = panel
         self.kind = panel_type_get(panel.panel_type)
         self.tenant = current_tenant()
-        self.members = list(panel.members.select_related("agent").order_by("seat"))
+        self.members = list(panel.members.select_related("agent", "custom_agent").order_by("seat"))
         self.calls: deque[CallRecord] = deque()  # appended by the experts' threads
         self.client = llm_client(tenant=self.tenant, recorders=[self.calls.append])
         price = self.client.price
@@ -322,7 +322,7 @@ class PanelRunner:
                 panel.current_round = number
                 panel.save_versioned("current_round")
                 panel_event(panel, "round_started", round=number, of=total, title=spec.title)
-        speakers = [m for m in self.members if m.agent_id and m.role in spec.speakers]
+        speakers = [m for m in self.members if m.expert is not None and m.role in spec.speakers]
         done = set() if just_created else set(
             Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
         pending = [m for m in speakers if m.pk not in done]
@@ -372,7 +372,7 @@ class PanelRunner:
 
     def _task(self, member: PanelMember, spec: RoundSpec, number: int, speakers: list[PanelMember],
               latest: dict[int, Contribution]) -> ExpertTask:
-        agent = member.agent
+        agent = member.expert
         brief = ExpertBrief(slug=agent.slug, name=agent.name, title=agent.title, domain=agent.domain,
                             system_prompt=agent.system_prompt, key_considerations=tuple(agent.key_considerations),
                             capabilities=tuple(agent.capabilities), disposition=agent.disposition)
@@ -412,7 +412,7 @@ class PanelRunner:
         documents = self.panel.settings.get("documents") or None
         records = []
         for member in members:
-            agent = member.agent
+            agent = member.expert
             query = f"{self.panel.query} {agent.title} {' '.join(agent.capabilities[:2])}"
             result = search(query=query, k=SOURCES_PER_EXPERT, document_ids=documents, record=False,
                             query_vector=expertise_vector(question_vector, agent.embedding))
@@ -532,7 +532,7 @@ class PanelRunner:
             Position(member_id=c.member_id, name=c.member.display_name, role=c.member.role, stance=c.stance,
                      position=c.position, confidence=c.confidence or 0.5, estimate=c.estimate,
                      key_points=list(c.key_points))
-            for c in latest.values() if c.member.agent_id and c.stance
+            for c in latest.values() if c.member.is_ai and c.stance
         ]
         synthesis = Contribution.objects.filter(panel=panel, kind=Contribution.Kind.SYNTHESIS).select_related(
             "member", "member__agent").first()
@@ -560,4 +560,4 @@ class PanelRunner:
             panel_event(panel, "consensus", score=result["score"], level=result["level"], reached=result["reached"])
             panel.transition(Status.COMPLETED)
             panel_event(panel, "status", status="completed", action=recommendation["action"])
-            agent_usage_record(agents=[m.agent for m in self.members if m.agent_id])
+            agent_usage_record(agents=[m.expert for m in self.members if m.expert is not None])

@@ -25,6 +25,8 @@ OPERATION_IDS = {
     "usage_get", "usage_statements_list", "usage_statement_csv", "usage_statement_pdf",
     "panel_templates_list", "panel_templates_create", "panel_templates_get", "panel_templates_replace",
     "panel_templates_delete", "panel_templates_favourite", "panel_templates_unfavourite",
+    "custom_agents_list", "custom_agents_create", "custom_agents_get", "custom_agents_replace", "custom_agents_delete",
+    "analytics_get",
 }
 BODYLESS_WRITES = {"panels_cancel", "panel_templates_favourite"}  # POSTs that take no request body
 COMPONENTS = {
@@ -37,6 +39,7 @@ COMPONENTS = {
     "UsageReport", "Statement", "StatementList",
     "PanelTemplate", "PanelTemplateInputRequest", "UnavailableExpert", "PanelAskRequest",
     "PaginatedPanelTemplateList",
+    "CustomAgent", "CustomAgentInputRequest", "Analytics",
 }
 FILE_MEDIA_TYPES = {"application/pdf", "text/markdown", "text/event-stream", "text/csv"}
 ERROR_REF = "#/components/schemas/Error"
