@@ -65,13 +65,18 @@ class AgentDetailView(TenantAPIView):
 
 
 class CustomAgentListView(TenantAPIView):
-    """The organisation's private experts (plans with `custom_agents`): everyone reads, tenant admins create."""
+    """The organisation's private experts (plans with `custom_agents`): everyone reads, tenant
+    admins create. Paginated (`page`, `page_size` <= 200)."""
+
+    pagination_class = PageNumberPagination
 
     @extend_schema(operation_id="custom_agents_list", summary="Your organisation's private experts",
                    responses={200: CustomAgentSerializer(many=True), **errors(*TENANT_ERRORS)})
     def get(self, request):
         custom_agents_allowed(request.tenant)
-        return Response(CustomAgentSerializer(custom_agent_list(), many=True).data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(custom_agent_list(), request, view=self)
+        return paginator.get_paginated_response(CustomAgentSerializer(page, many=True).data)
 
     @extend_schema(operation_id="custom_agents_create", summary="Create a private expert (tenant admins)",
                    request=CustomAgentInputSerializer,

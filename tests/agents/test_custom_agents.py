@@ -104,7 +104,7 @@ def test_members_read_but_cannot_write_and_plans_without_the_feature_are_refused
     api = admin_api(enterprise)
     api.post("/api/v1/custom-agents/", EXPERT, format="json")
     member_api = api_client(enterprise, token=make_token(enterprise, member))
-    assert [a["slug"] for a in member_api.get("/api/v1/custom-agents/").json()] == [EXPERT["slug"]]
+    assert [a["slug"] for a in member_api.get("/api/v1/custom-agents/").json()["results"]] == [EXPERT["slug"]]
     refused = member_api.post("/api/v1/custom-agents/", {**EXPERT, "slug": "member-made"}, format="json")
     assert refused.status_code == 403
     assert member_api.delete(f"/api/v1/custom-agents/{EXPERT['slug']}/").status_code == 403
@@ -125,7 +125,7 @@ def test_another_tenants_private_expert_is_unreachable(enterprise, beta):
                      beta_api.put(f"/api/v1/custom-agents/{EXPERT['slug']}/", EXPERT, format="json"),
                      beta_api.delete(f"/api/v1/custom-agents/{EXPERT['slug']}/")):
         assert response.status_code == 404
-    assert beta_api.get("/api/v1/custom-agents/").json() == []
+    assert beta_api.get("/api/v1/custom-agents/").json()["results"] == []
     # alpha's token on beta's host is refused before any view runs
     alpha_token = make_token(enterprise, make_user(enterprise, "ca-cross", is_admin=True))
     crossed = api_client(beta, token=alpha_token).get("/api/v1/custom-agents/")

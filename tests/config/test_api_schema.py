@@ -39,7 +39,7 @@ COMPONENTS = {
     "UsageReport", "Statement", "StatementList",
     "PanelTemplate", "PanelTemplateInputRequest", "UnavailableExpert", "PanelAskRequest",
     "PaginatedPanelTemplateList",
-    "CustomAgent", "CustomAgentInputRequest", "Analytics",
+    "CustomAgent", "CustomAgentInputRequest", "PaginatedCustomAgentList", "Analytics",
 }
 FILE_MEDIA_TYPES = {"application/pdf", "text/markdown", "text/event-stream", "text/csv"}
 ERROR_REF = "#/components/schemas/Error"
