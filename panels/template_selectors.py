@@ -6,7 +6,16 @@ from __future__ import annotations
 import string
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 
 from agents.models import Agent
 from agents.ranking import RankedAgent, rank_agents
@@ -17,6 +26,7 @@ from panels.models import PanelTemplate
 from tenants.context import current_tenant
 
 Favourite = PanelTemplate.favourite_of.through
+from tenants.roles import can_manage
 
 
 def template_list(*, user) -> QuerySet[PanelTemplate]:
@@ -38,7 +48,7 @@ def template_get(*, user, template_id: int) -> PanelTemplate:
 
 
 def template_can_edit(*, user, template: PanelTemplate) -> bool:
-    return template.owner_id == user.pk or user.is_staff
+    return can_manage(user, owner_id=template.owner_id)
 
 
 def template_placeholders(question_template: str) -> list[str]:

@@ -13,15 +13,33 @@ from django.template.loader import get_template
 from django.views.decorators.http import require_GET, require_POST
 
 from agents.selectors import agent_list
+from agents.tenant.selectors import custom_agent_list
 from config.errors import DomainError, NotFound
 from panels.forms import HistoryFilterForm, HumanInputForm, PanelAskForm, RateForm
 from panels.lifecycle import Status
 from panels.selectors import (
-    documents_groundable, experts_recommend, panel_contribution_get, panel_detail, panel_estimate, panel_get,
-    panel_history, panel_last_event_seq, panel_progress, panel_rating_get, panel_types_offered, panels_recent,
+    documents_groundable,
+    experts_recommend,
+    panel_contribution_get,
+    panel_detail,
+    panel_estimate,
+    panel_get,
+    panel_history,
+    panel_last_event_seq,
+    panel_progress,
+    panel_rating_get,
+    panel_types_offered,
+    panels_recent,
     usage_this_month,
 )
-from panels.services import QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_rate
+from panels.services import (
+    QUERY_MAX,
+    QUERY_MIN,
+    panel_cancel,
+    panel_create,
+    panel_human_input,
+    panel_rate,
+)
 from panels.template_selectors import template_list
 from panels.types import REGISTRY
 
@@ -97,7 +115,9 @@ def panel_ask(request):
         chosen = [m.expert for m in previous.members.all() if m.expert is not None]
     from_template = None
     if request.GET.get("template", "").isdigit():  # a saved template's configuration
-        from panels.views_templates import ask_initial_from_template  # here: that module imports tenant_page
+        from panels.views_templates import (
+            ask_initial_from_template,  # here: that module imports tenant_page
+        )
 
         initial, slugs, from_template = ask_initial_from_template(
             user=request.user, template_id=int(request.GET["template"]), initial=initial)
@@ -107,7 +127,9 @@ def panel_ask(request):
 
 
 def _chosen(slugs):
+    """The experts named by slug, in that order: catalog agents, and the tenant's private ones."""
     found = {agent.slug: agent for agent in agent_list().filter(slug__in=slugs)}
+    found.update((agent.slug, agent) for agent in custom_agent_list() if agent.slug in set(slugs))
     return [found[slug] for slug in dict.fromkeys(slugs) if slug in found]
 
 
