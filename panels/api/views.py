@@ -127,15 +127,20 @@ class PanelListView(TenantAPIView):
     @extend_schema(operation_id="panels_create", summary="Ask a panel; it is queued for the worker",
                    request=CreateSerializer, responses={201: PanelSerializer, **errors(*TENANT_ERRORS, 409, 415, 429)})
     def post(self, request):
-        data = self.CreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        arguments = dict(data.validated_data)
-        template_id = arguments.pop("template", None)
-        if template_id is not None:
-            arguments = template_apply(template_get(user=request.user, template_id=template_id), arguments)
-        panel = panel_create(user=request.user, **arguments)
+        panel = panel_create(user=request.user, **panel_arguments(request))
         return Response(PanelSerializer(panel_detail(user=request.user, panel_id=panel.pk)).data,
                         status=status.HTTP_201_CREATED)
+
+
+def panel_arguments(request) -> dict:
+    """The create body checked, with its template (if any) applied: what panel_create takes."""
+    data = PanelListView.CreateSerializer(data=request.data)
+    data.is_valid(raise_exception=True)
+    arguments = dict(data.validated_data)
+    template_id = arguments.pop("template", None)
+    if template_id is not None:
+        arguments = template_apply(template_get(user=request.user, template_id=template_id), arguments)
+    return arguments
 
 
 class PanelEstimateView(TenantAPIView):
@@ -146,11 +151,10 @@ class PanelEstimateView(TenantAPIView):
                     "comes from the panel type's round plan, scaled by your last completed panels of the type. "
                     "Creating a panel whose expected figure does not fit the remaining budget is refused with "
                     "429 `budget_exceeded`.",
-        request=PanelListView.InputSerializer, responses={200: PanelEstimateSerializer, **errors(*TENANT_ERRORS, 415)})
+        request=PanelListView.CreateSerializer,
+        responses={200: PanelEstimateSerializer, **errors(*TENANT_ERRORS, 409, 415)})
     def post(self, request):
-        data = PanelListView.InputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        return Response(PanelEstimateSerializer(panel_preflight(user=request.user, **data.validated_data)).data)
+        return Response(PanelEstimateSerializer(panel_preflight(user=request.user, **panel_arguments(request))).data)
 
 
 class PanelDetailView(TenantAPIView):

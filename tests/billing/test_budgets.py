@@ -11,7 +11,7 @@ from panels.selectors import DEFAULT_RANGE, panel_estimate
 from tenants.billing.models import UsageEvent
 from tenants.billing.selectors import budget_status
 from tenants.services import tenant_update_configuration
-from tests.conftest import page_client
+from tests.conftest import api_client, make_token, page_client
 from tests.factories import QUESTION, make_panel
 from tests.panels.conftest import run_inline
 
@@ -201,3 +201,22 @@ def test_a_panel_is_not_started_when_the_budget_is_already_used_up(catalog, alph
         panel = panel_run(panel_id=panel.pk)
         assert panel.status == "FAILED" and panel.error.startswith("budget_exhausted: ")
         assert not LLMCall.objects.filter(purpose=f"panel:{panel.pk}").exists()  # not even a refused call
+
+
+def test_the_estimate_takes_a_template_like_creating_does(alpha, alpha_user, catalog):
+    from panels.template_services import template_create
+
+    api = api_client(alpha, token=make_token(alpha, alpha_user))
+    with schema_context("alpha"):
+        template = template_create(user=alpha_user, data={
+            "name": "Device pathway", "panel_type": "open", "experts": ["fda-510k-specialist", "fda-de-novo-strategist",
+                                                                         "samd-ai-regulatory-lead"],
+            "max_rounds": 1, "question_template": "Should we file a De Novo or a 510(k) for {product}?"})
+    from_template = api.post("/api/v1/panels/estimate/", {"template": template.pk, "values": {"product": "our ECG AI"}},
+                             format="json")
+    assert from_template.status_code == 200, from_template.content
+    spelled_out = api.post("/api/v1/panels/estimate/", {
+        "query": "Should we file a De Novo or a 510(k) for our ECG AI?", "panel_type": "open", "max_rounds": 1,
+        "experts": ["fda-510k-specialist", "fda-de-novo-strategist", "samd-ai-regulatory-lead"]}, format="json")
+    assert from_template.json() == spelled_out.json()
+    assert api.post("/api/v1/panels/estimate/", {"template": 999999}, format="json").status_code == 404

@@ -37,7 +37,7 @@ COMPONENTS = {
     "TokenRequest", "PanelCreateRequest", "HumanInputRequest", "RatingRequest", "AgentPreferencesRequest",
     "DocumentUploadRequest",
     "UsageReport", "Statement", "StatementList",
-    "PanelTemplate", "PanelTemplateInputRequest", "UnavailableExpert", "PanelAskRequest",
+    "PanelTemplate", "PanelTemplateInputRequest", "UnavailableExpert",
     "PaginatedPanelTemplateList",
     "CustomAgent", "CustomAgentInputRequest", "PaginatedCustomAgentList", "Analytics",
 }
@@ -283,7 +283,8 @@ def test_request_bodies_carry_their_limits(schema):
     components = schema["components"]["schemas"]
     create = components["PanelCreateRequest"]
     assert "required" not in create  # query and panel_type are required without `template` (the view says so)
-    assert set(components["PanelAskRequest"]["required"]) == {"query", "panel_type"}  # the estimate's body
+    estimate = schema["paths"]["/api/v1/panels/estimate/"]["post"]["requestBody"]["content"]["application/json"]
+    assert estimate["schema"] == {"$ref": "#/components/schemas/PanelCreateRequest"}  # the same body as creating
     assert (create["properties"]["query"]["minLength"], create["properties"]["query"]["maxLength"]) == (10, 5000)
     assert create["properties"]["panel_type"] == {"$ref": "#/components/schemas/PanelTypeEnum"}
     assert components["PanelTypeEnum"]["enum"] == ["structured", "open", "socratic", "adversarial", "delphi", "hybrid"]
