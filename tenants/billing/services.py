@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import yaml
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import DomainError
@@ -25,19 +25,21 @@ class InvalidPrices(DomainError):
 
 def usage_record(*, tenant, kind: str, key: str, occurred_at=None, **fields) -> bool:
     """Append one event to the ledger, in the caller's transaction; False (and nothing
-    written) when an event with this key was counted before."""
-    return usage_record_many([UsageEvent(tenant=tenant, kind=kind, key=key,
-                                         occurred_at=occurred_at or timezone.now(), **fields)]) == 1
+    written) when an event with this key was counted before. One statement:
+    INSERT ... ON CONFLICT (key) DO NOTHING RETURNING id."""
+    event = UsageEvent(tenant=tenant, kind=kind, key=key, occurred_at=occurred_at or timezone.now(), **fields)
+    columns = [field for field in UsageEvent._meta.concrete_fields if not field.primary_key]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {UsageEvent._meta.db_table} ({', '.join(field.column for field in columns)}) "
+            f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT (key) DO NOTHING RETURNING id",
+            [field.get_db_prep_save(getattr(event, field.attname), connection) for field in columns])
+        return cursor.fetchone() is not None
 
 
-def usage_record_many(events: list[UsageEvent]) -> int:
-    """Append events, skipping keys already counted; how many were new."""
-    if not events:
-        return 0
-    keys = [event.key for event in events]
-    before = set(UsageEvent.objects.filter(key__in=keys).values_list("key", flat=True))
-    UsageEvent.objects.bulk_create(events, ignore_conflicts=True)  # ON CONFLICT (key) DO NOTHING
-    return len(set(keys) - before)
+def usage_record_many(events: list[UsageEvent]) -> None:
+    """Append events; a key already counted is skipped (ON CONFLICT (key) DO NOTHING)."""
+    UsageEvent.objects.bulk_create(events, ignore_conflicts=True)
 
 
 def charge(*, tenant, cost: Decimal) -> tuple[Decimal, bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -19,8 +19,9 @@ from django.db.models.functions import TruncDate, TruncMonth
 from django.utils import timezone
 
 from config.errors import DomainError, NotFound
-from tenants.billing.models import Statement, UsageEvent
-from tenants.billing.selectors import budget_status, month_window
+from tenants.billing.models import DailyRollup, Statement, UsageEvent
+from tenants.billing.rollups import day_window
+from tenants.billing.selectors import Budget, BudgetStatus, budget_status, month_window
 from tenants.models import Tenant
 
 Kind = UsageEvent.Kind
@@ -80,16 +81,15 @@ def _events(*, tenant, month: date, user_id: int | None = None):
 
 def usage_month(*, tenant, month: date | None = None, user_id: int | None = None,
                 with_users: bool = False) -> dict:
-    """The month's usage from the ledger: the whole tenant, or one user's own (`user_id`).
-    Budgets and plan limits are the tenant's (they are what a member's panels draw on);
-    `with_users` adds the top users (for tenant admins)."""
+    """The month's usage: the whole tenant, or one user's own (`user_id`). Budgets and plan
+    limits are the tenant's (they are what a member's panels draw on); `with_users` adds the
+    top users (for tenant admins).
+
+    The breakdowns by day, model and panel type come from one pass over the month's ledger:
+    the daily rollups hold no panel type, provider or user. The tenant's totals for the
+    budget and the panel limit come from the rollups (tenant_month_sums)."""
     month = month_of(month)
     start, end = _window(month)
-    events = _events(tenant=tenant, month=month, user_id=user_id)
-    calls = (events.filter(kind=Kind.LLM_CALL).annotate(day=TruncDate("occurred_at"))
-             .values("day", "provider", "model", "panel_type")
-             .annotate(calls=Count("id"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"),
-                       cost=Sum("cost")))
     days = [(start + timedelta(days=offset)).date() for offset in range((end - start).days)]
     by_day = {day: {"day": day.isoformat(), "llm_calls": 0, "input_tokens": 0, "output_tokens": 0, "tokens": 0,
                     "cost": Decimal(0)} for day in days}
@@ -97,15 +97,22 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
     series = {"tokens_by_model": defaultdict(lambda: [0] * len(days)),
               "cost_by_model": defaultdict(lambda: [0.0] * len(days)),
               "tokens_by_panel_type": defaultdict(lambda: [0] * len(days))}
-    for row in calls:
+    rows = (_events(tenant=tenant, month=month, user_id=user_id).filter(kind__in=[Kind.LLM_CALL, *PANEL_KINDS])
+            .annotate(day=TruncDate("occurred_at")).values("day", "kind", "provider", "model", "panel_type")
+            .annotate(count=Count("id"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"),
+                      cost=Sum("cost")))
+    for row in rows:
+        kind = _panel_type_row(by_type, row["panel_type"])
+        if row["kind"] in PANEL_KINDS:
+            kind[PANEL_KINDS[row["kind"]]] += row["count"]
+            continue
         tokens = row["input_tokens"] + row["output_tokens"]
         day = by_day[row["day"]]
         model = by_model.setdefault((row["provider"], row["model"]), {
             "provider": row["provider"], "model": row["model"], "llm_calls": 0, "input_tokens": 0,
             "output_tokens": 0, "tokens": 0, "cost": Decimal(0)})
-        kind = _panel_type_row(by_type, row["panel_type"])
         for target in (day, model, kind):
-            target["llm_calls"] += row["calls"]
+            target["llm_calls"] += row["count"]
             target["input_tokens"] += row["input_tokens"]
             target["output_tokens"] += row["output_tokens"]
             target["tokens"] += tokens
@@ -114,17 +121,20 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
         series["tokens_by_model"][row["model"]][index] += tokens
         series["cost_by_model"][row["model"]][index] += float(row["cost"])
         series["tokens_by_panel_type"][row["panel_type"] or "(not a panel)"][index] += tokens
-    for row in events.filter(kind__in=PANEL_KINDS).values("panel_type", "kind").annotate(count=Count("id")):
-        _panel_type_row(by_type, row["panel_type"])[PANEL_KINDS[row["kind"]]] += row["count"]
 
     limits = tenant.configuration.limits
-    tenant_events = _events(tenant=tenant, month=month)
+    sums = tenant_month_sums(tenant=tenant, start=start, end=end)
     report = {
         "month": f"{month:%Y-%m}", "period_start": start.isoformat(), "period_end": end.isoformat(),
         "scope": "tenant" if user_id is None else "user",
-        "budget": budget_status(tenant=tenant, now=start).as_dict(),
+        "budget": BudgetStatus(
+            period_start=start, resets_at=end,
+            tokens=Budget("tokens", Decimal(limits.monthly_token_budget), Decimal(sums["tokens"]),
+                          limits.budget_soft_limit_percent),
+            cost=Budget("cost", Decimal(limits.monthly_cost_budget_usd), sums["cost"],
+                        limits.budget_soft_limit_percent)).as_dict(),
         "limits": {
-            "panels_this_month": tenant_events.filter(kind=Kind.PANEL_STARTED).count(),
+            "panels_this_month": sums["panels_started"],
             "max_panels_per_month": limits.max_panels_per_month,
             "running": panels_running(tenant=tenant),
             "max_concurrent_panels": limits.max_concurrent_panels,
@@ -139,6 +149,25 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
     if with_users:
         report["top_users"] = users_top(tenant=tenant, month=month)
     return report
+
+
+def tenant_month_sums(*, tenant, start: datetime, end: datetime) -> dict:
+    """The tenant's tokens, cost and panels started in [start, end), as the ledger holds them
+    (what budget_status sums): from the daily rollups for whole UTC days before yesterday
+    (final: beat rolls up today and yesterday every 5 minutes) and from the ledger from
+    yesterday 00:00 UTC on."""
+    yesterday = timezone.now().astimezone(UTC).date() - timedelta(days=1)
+    rolled_up_until = min(max(day_window(yesterday)[0], start), end)
+    rolled_up = DailyRollup.objects.filter(tenant=tenant, day__gte=start.astimezone(UTC).date(),
+                                           day__lt=rolled_up_until.astimezone(UTC).date()).aggregate(
+        input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"), cost=Sum("cost"),
+        panels_started=Sum("events", filter=Q(kind=Kind.PANEL_STARTED)))
+    recent = UsageEvent.objects.filter(tenant=tenant, occurred_at__gte=rolled_up_until, occurred_at__lt=end).aggregate(
+        input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"), cost=Sum("cost"),
+        panels_started=Count("id", filter=Q(kind=Kind.PANEL_STARTED)))
+    both = {name: (rolled_up[name] or 0) + (recent[name] or 0) for name in rolled_up}
+    return {"tokens": both["input_tokens"] + both["output_tokens"], "cost": Decimal(both["cost"]),
+            "panels_started": both["panels_started"]}
 
 
 def _panel_type_row(rows: dict, panel_type: str) -> dict:
@@ -165,12 +194,11 @@ def _totals(models: list[dict], types: dict) -> dict:
 
 
 def panels_running(*, tenant) -> int:
-    """Panels the ledger saw start and not yet complete or fail. (A panel cancelled while
-    running has no ending event in the ledger, so it stays counted here.)"""
-    events = UsageEvent.objects.filter(tenant=tenant, kind__in=PANEL_KINDS)
-    started = events.filter(kind=Kind.PANEL_STARTED).values("panel_id")
-    ended = events.exclude(kind=Kind.PANEL_STARTED).values("panel_id")
-    return started.exclude(panel_id__in=ended).count()
+    """Panels the ledger saw start and not yet complete, fail or get cancelled."""
+    events = UsageEvent.objects.filter(tenant=tenant, kind__in=[*PANEL_KINDS, Kind.PANEL_CANCELLED])
+    per_panel = events.values("panel_id").annotate(started=Count("id", filter=Q(kind=Kind.PANEL_STARTED)),
+                                                   ended=Count("id", filter=~Q(kind=Kind.PANEL_STARTED)))
+    return per_panel.filter(started__gt=0, ended=0).count()  # one pass over the tenant's panel events
 
 
 def users_top(*, tenant, month: date, limit: int = 10) -> list[dict]:

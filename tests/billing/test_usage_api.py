@@ -130,3 +130,52 @@ def test_another_tenant_never_sees_alphas_figures(alpha, beta, people, path):
 def test_usage_needs_authentication(alpha):
     for path in ENDPOINTS:
         assert api_client(alpha).get(path.format(month="2024-05")).status_code == 401
+
+
+def test_the_report_from_rollups_equals_the_raw_ledger(alpha, beta, people):
+    """Events over several days of this month (before yesterday, yesterday, today) and of
+    May 2024, rolled up: the budget and the panel count read the rollups for whole days
+    before yesterday and the ledger after; they equal the ledger summed directly."""
+    from datetime import UTC, timedelta
+
+    from tenants.billing.rollups import rollup_day
+    from tenants.billing.selectors import month_window, usage_totals
+    from tenants.billing.statements import tenant_month_sums, usage_month
+
+    now = timezone.now()
+    start, end = month_window()
+    moments = [start, start + timedelta(hours=30), now - timedelta(days=3), now - timedelta(days=1), now,
+               datetime(2024, 5, 9, tzinfo=tz.utc), datetime(2024, 5, 31, 23, 59, tzinfo=tz.utc)]
+    for index, when in enumerate(when for when in moments if when >= start or when.year == 2024):
+        seed(alpha, people["member"], tokens=100 + index, cost=f"0.0{index}1", key=f"days-{index}", when=when)
+        seed(beta, people["member"], tokens=7, cost="0.5", key=f"beta-days-{index}", when=when)
+    days = {when.astimezone(UTC).date() for when in moments}
+    for day in days:
+        rollup_day(day)
+
+    for month in (month_of(), date(2024, 5, 1)):
+        start, end = month_window(month)
+        ledger = usage_totals(tenant=alpha, start=start, end=end)
+        sums = tenant_month_sums(tenant=alpha, start=start, end=end)
+        assert sums == {"tokens": ledger.tokens, "cost": ledger.cost, "panels_started": ledger.panels_started}
+        report = usage_month(tenant=alpha, month=month, with_users=True)
+        assert report["budget"]["tokens"]["used"] == ledger.tokens
+        assert report["budget"]["cost"]["used"] == float(ledger.cost)
+        assert report["limits"]["panels_this_month"] == ledger.panels_started
+        assert report["totals"]["tokens"] == ledger.tokens and report["totals"]["panels_started"] == ledger.panels_started
+
+
+def test_the_usage_api_reads_the_ledger_in_a_fixed_number_of_queries(alpha, people):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = client_for(alpha, people["boss"])
+    client.get("/api/v1/usage/")  # the host's domain is looked up once, then cached
+    with CaptureQueriesContext(connection) as few:
+        client.get("/api/v1/usage/")
+    for index in range(5):
+        seed(alpha, make_user(alpha, f"more{index}"), tokens=10, cost="0.01", key=f"more{index}",
+             panel_type=["open", "delphi", "socratic"][index % 3])
+    with CaptureQueriesContext(connection) as many:
+        client.get("/api/v1/usage/")
+    assert len(many.captured_queries) == len(few.captured_queries)
