@@ -12,10 +12,11 @@ from config.api.params import query_data
 from config.api.schema import errors
 from config.errors import Forbidden
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
-from tenants.billing.api.serializers import StatementListSerializer, StatementSerializer, UsageReportSerializer
+from tenants.billing.api.serializers import StatementListSerializer, UsageReportSerializer
 from tenants.billing.statements import (
     month_of, month_parse, statement_csv, statement_get, statement_pdf, statements_list, usage_month,
 )
+from tenants.roles import is_tenant_admin
 
 # Views with a second renderer would get DRF's `?format=` in the schema; the media type is
 # chosen with Accept, so the schema leaves it out.
@@ -25,7 +26,7 @@ MONTH_PARAMETER = OpenApiParameter("month", str, OpenApiParameter.PATH, pattern=
 
 
 def statements_allowed(request) -> None:
-    if not request.user.is_staff:
+    if not is_tenant_admin(request.user):
         raise Forbidden("Statements are for this workspace's admins; your own usage is at /api/v1/usage/.")
 
 
@@ -43,7 +44,7 @@ class UsageView(TenantAPIView):
         filters = self.FilterSerializer(data=query_data(request))
         filters.is_valid(raise_exception=True)
         month = month_parse(filters.validated_data["month"]) if "month" in filters.validated_data else month_of()
-        admin = request.user.is_staff
+        admin = is_tenant_admin(request.user)
         report = usage_month(tenant=self.tenant, month=month, user_id=None if admin else request.user.pk,
                              with_users=admin)
         return Response(UsageReportSerializer(report).data)
