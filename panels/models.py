@@ -45,6 +45,9 @@ class Panel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The run's last sign of life (the runner beats every few seconds; a requeue stamps it
+    # too). Written with a plain update, outside the version lock: it is not the panel's state.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -15,3 +15,13 @@ def panel_input_deadline_task(panel_id: int) -> str:
     from panels.orchestration.runner import panel_input_deadline
 
     return panel_input_deadline(panel_id=panel_id).status
+
+
+@shared_task(name="panels.requeue_stale")
+def panels_requeue_stale() -> int:
+    """Beat, every 30 s, in the public schema: enqueue again the panels, in every tenant,
+    whose run stopped beating (its worker host died), instead of waiting for the broker's
+    visibility timeout; how many were requeued."""
+    from panels.orchestration.runner import panels_requeue_stale as requeue
+
+    return requeue()

@@ -4,6 +4,9 @@
   unfinished round and skips members who already spoke (one contribution per turn is
   also a database constraint), so nothing is duplicated.
 - A session advisory lock per panel: a redelivered task finds the panel busy and leaves.
+- A running panel beats (Panel.heartbeat_at, every HEARTBEAT_EVERY_S at least); the beat
+  task `panels.requeue_stale` enqueues again, within a minute, a panel whose run went quiet
+  (its worker host died: the broker would redeliver only after its visibility timeout).
 - Within a round, members who do not need each other's words are called at once
   (threads that only talk to the provider; the database work stays on this thread).
 - Cancellation is checked between calls; a provider failure after its retries, or the
@@ -16,14 +19,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
+from datetime import timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context, tenant_context
 
 from llm.providers import llm_client
 from llm.embeddings import EmbeddingMemo, embed_soon
@@ -170,6 +178,94 @@ def purpose_of(panel: Panel) -> str:
     return f"panel:{panel.pk}"
 
 
+HEARTBEAT_EVERY_S = 10
+STALE_AFTER = timedelta(seconds=60)
+# A panel in these states is being run, or waits for a run (QUEUED); AWAITING_INPUT waits
+# for humans and its deadline task, not for a worker.
+RUN_STATES = (Status.QUEUED, Status.ASSIGNING_EXPERTS, Status.IN_PROGRESS, Status.BUILDING_CONSENSUS)
+
+
+def panel_beat(panel_id: int) -> None:
+    """Stamp the run's sign of life: a plain update, so it never conflicts with the panel's
+    version lock (save_versioned writes only the fields it names)."""
+    Panel.objects.filter(pk=panel_id).update(heartbeat_at=timezone.now())
+
+
+@contextmanager
+def panel_heartbeat(panel: Panel, *, every_s: float = HEARTBEAT_EVERY_S):
+    """Beat now, then every `every_s` from a daemon thread while the block runs (long LLM
+    calls included). The thread has its own connection: it enters the panel's schema
+    (threads start in public) and closes its connection when the run ends."""
+    panel_beat(panel.pk)
+    stop = threading.Event()
+
+    def beat_until_stopped():
+        try:
+            with schema_context(panel.tenant_schema):
+                while not stop.wait(every_s):
+                    try:
+                        with transaction.atomic():
+                            # A row lock held this long is the run's own open transaction
+                            # (it is alive): skip the beat instead of waiting on it.
+                            with connection.cursor() as cursor:
+                                cursor.execute("SET LOCAL lock_timeout = '2s'")
+                            panel_beat(panel.pk)
+                    except DatabaseError:
+                        logger.warning("panel %s: a heartbeat was skipped", panel.pk, exc_info=True)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat_until_stopped, name=f"panel-{panel.pk}-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+
+def panels_requeue_stale(*, stale_after: timedelta = STALE_AFTER) -> int:
+    """Enqueue the run of every panel, in every active tenant, whose run went quiet for
+    `stale_after` (no heartbeat since, nor a start or creation when it never beat); how many.
+    Safe to repeat: the run task leaves a panel another worker holds (panel_lock), and a run
+    resumes at the first unfinished round. The requeue stamps the heartbeat, so a panel waits
+    `stale_after` for its new run before it is requeued again (never one message per beat)."""
+    from tenants.models import Tenant
+
+    requeued = 0
+    tenants = Tenant.objects.filter(status=Tenant.Status.ACTIVE).exclude(schema_name=get_public_schema_name())
+    for tenant in tenants.order_by("pk"):
+        try:
+            with tenant_context(tenant):
+                requeued += _requeue_stale_here(tenant, stale_after)
+        except Exception:  # noqa: BLE001 - one tenant's trouble must not leave the others' panels stuck
+            logger.exception("requeueing the stalled panels of tenant %s failed", tenant.schema_name)
+    return requeued
+
+
+def _requeue_stale_here(tenant, stale_after: timedelta) -> int:
+    from panels.tasks import panel_run_task
+
+    now = timezone.now()
+    quiet = Q(last_sign_of_life__lt=now - stale_after)
+    stale = Panel.objects.filter(status__in=RUN_STATES).alias(
+        last_sign_of_life=Coalesce("heartbeat_at", "started_at", "created_at"))
+    requeued = 0
+    for panel in stale.filter(quiet).only("pk", "status", "heartbeat_at"):
+        with transaction.atomic():
+            # Claimed only if still quiet: a requeue running at the same time enqueues it once.
+            if not stale.filter(quiet, pk=panel.pk).update(heartbeat_at=now):
+                continue
+            last = panel.heartbeat_at.isoformat() if panel.heartbeat_at else None
+            reason = (f"no heartbeat for {int(stale_after.total_seconds())} s (last {last or 'never'}) "
+                      f"while {panel.status.lower()}; its worker is presumed dead")
+            panel_event(panel, "requeued", reason=reason, last_heartbeat=last)
+        panel_run_task.delay(panel.pk)  # here, in the tenant: the task carries its schema
+        logger.warning("panel %s of tenant %s requeued: %s", panel.pk, tenant.schema_name, reason)
+        requeued += 1
+    return requeued
+
+
 def panel_run(*, panel_id: int) -> Panel:
     panel = Panel.objects.get(pk=panel_id)
     panel.assert_tenant()
@@ -182,7 +278,8 @@ def panel_run(*, panel_id: int) -> Panel:
             return panel
         runner = PanelRunner(panel)
         try:
-            runner.run()
+            with panel_heartbeat(panel):
+                runner.run()
         except PanelCancelled:
             logger.info("panel %s was cancelled; stopped between calls", panel_id)
         except BudgetExhausted as exhausted:
@@ -322,6 +419,7 @@ class PanelRunner:
                 panel.current_round = number
                 panel.save_versioned("current_round")
                 panel_event(panel, "round_started", round=number, of=total, title=spec.title)
+        panel_beat(panel.pk)
         speakers = [m for m in self.members if m.expert is not None and m.role in spec.speakers]
         done = set() if just_created else set(
             Contribution.objects.filter(round=round_).values_list("member_id", flat=True))
@@ -474,6 +572,7 @@ class PanelRunner:
                 for contribution in contributions
             ])
             self._persist_calls()
+        panel_beat(self.panel.pk)
 
     def _persist_calls(self) -> None:
         """Write the collected provider calls and the panel's running usage."""
@@ -526,7 +625,9 @@ class PanelRunner:
         panel = self.panel
         if not Contribution.objects.filter(panel=panel, kind=Contribution.Kind.SYNTHESIS).exists():
             self._check_budget()  # the chair's call is still to come
-        self._move(Status.BUILDING_CONSENSUS)
+        self._check_cancelled()
+        if panel.status != Status.BUILDING_CONSENSUS:  # a run resumed after a crash may find it there
+            self._move(Status.BUILDING_CONSENSUS)
         latest = self._latest_by_member(len(self.kind.plan(panel.max_rounds)) + 1)
         positions = [
             Position(member_id=c.member_id, name=c.member.display_name, role=c.member.role, stance=c.stance,

@@ -27,6 +27,13 @@ SCHEDULE = [
         "crontab": {"minute": "30", "hour": "0", "day_of_month": "1", "month_of_year": "*", "day_of_week": "*"},
         "description": "Closes every tenant's statement for the month that just ended (00:30 UTC on the 1st).",
     },
+    {
+        "name": "Panels: requeue stalled runs",
+        "task": "panels.requeue_stale",
+        "every_seconds": 30,
+        "description": "Enqueues again the panels whose run has not beaten for a minute (its worker died), "
+                       "instead of waiting for the broker's visibility timeout (an hour).",
+    },
 ]
 
 
@@ -40,6 +47,9 @@ class Command(BaseCommand):
                 if "every_minutes" in entry:
                     schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
                         every=entry["every_minutes"], period=IntervalSchedule.MINUTES)
+                elif "every_seconds" in entry:
+                    schedule["interval"], _ = IntervalSchedule.objects.get_or_create(
+                        every=entry["every_seconds"], period=IntervalSchedule.SECONDS)
                 else:
                     schedule["crontab"], _ = CrontabSchedule.objects.get_or_create(**entry["crontab"], timezone="UTC")
                 task, created = PeriodicTask.objects.update_or_create(
