@@ -136,7 +136,9 @@ def bare_tenants(count: int) -> list[int]:
 
 
 def bulk_ledger(tenant_ids: list[int], *, events: int, start, days: int) -> float:
-    """`events` llm calls, panels, storage and embeddings over `days` days from `start`."""
+    """`events` llm calls, panels, storage and embeddings over `days` days from `start`, in
+    panels of 20 events: each tenant gets panels on every day, by 7 users, of 3 panel types,
+    on 3 models (a panel's events share its tenant, day, user, type and model)."""
     from django.db import connection
 
     started = time.perf_counter()
@@ -146,20 +148,23 @@ def bulk_ledger(tenant_ids: list[int], *, events: int, start, days: int) -> floa
             INSERT INTO billing_usageevent (tenant_id, kind, key, occurred_at, user_id, panel_id, panel_type,
                                             provider, model, input_tokens, output_tokens, cost, billed_directly,
                                             quantity, data)
-            SELECT (%(tenants)s::bigint[])[1 + i %% cardinality(%(tenants)s::bigint[])],
+            SELECT (%(tenants)s::bigint[])[1 + panel %% cardinality(%(tenants)s::bigint[])],
                    (ARRAY['llm_call', 'llm_call', 'llm_call', 'llm_call', 'llm_call', 'llm_call', 'llm_call',
                           'panel_started', 'embeddings', 'storage_added'])[1 + i %% 10],
                    'bench-usage:bulk:' || i,
-                   %(start)s::timestamptz + (i %% %(days)s) * interval '1 day' + (i %% 86399) * interval '1 second',
-                   1, i / 20, 'open', 'openai',
-                   CASE WHEN i %% 10 < 7 THEN (ARRAY['gpt-4o-mini', 'gpt-4o', 'claude-haiku'])[1 + i %% 3] ELSE '' END,
+                   %(start)s::timestamptz + (nth %% %(days)s) * interval '1 day' + (i %% 86399) * interval '1 second',
+                   1 + nth %% 7, panel, (ARRAY['open', 'delphi', 'debate'])[1 + nth / 7 %% 3], 'openai',
+                   CASE WHEN i %% 10 < 7 THEN (ARRAY['gpt-4o-mini', 'gpt-4o', 'claude-haiku'])[1 + nth / 3 %% 3]
+                        ELSE '' END,
                    CASE WHEN i %% 10 < 7 THEN 400 + i %% 300 ELSE 0 END,
                    CASE WHEN i %% 10 < 7 THEN 100 + i %% 50 ELSE 0 END,
                    CASE WHEN i %% 10 < 7 THEN 0.00012 ELSE 0 END,
                    false,
                    CASE WHEN i %% 10 < 7 THEN 0 ELSE 1 + i %% 5000 END,
                    '{}'::jsonb
-            FROM generate_series(1, %(events)s) AS i
+            FROM generate_series(1, %(events)s) AS i,
+                 LATERAL (SELECT i / 20 AS panel) AS p,
+                 LATERAL (SELECT panel / cardinality(%(tenants)s::bigint[]) AS nth) AS n  -- the tenant's nth panel
             """,
             {"tenants": tenant_ids, "start": start, "days": days, "events": events},
         )
@@ -259,11 +264,15 @@ def main() -> None:
     args = parser.parse_args()
     _django.setup()
 
+    from django.core.management import call_command
+
     from agents.services import agents_load
     from tenants.services import tenant_update_configuration
 
     agents_load()
     tenant, user, token = _django.bench_tenant("bench_usage", tier="enterprise", is_admin=True)
+    # A tenant made by an earlier run may miss tenant migrations added since.
+    call_command("migrate_schemas", "--schema", tenant.schema_name, verbosity=0)
     tenant_update_configuration(tenant=tenant, limits=UNLIMITED)
 
     ledger_write_rate(tenant, batched=20_000, batch_size=500, single=2_000)

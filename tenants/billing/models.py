@@ -65,12 +65,17 @@ class UsageEvent(models.Model):
 
 
 class DailyRollup(models.Model):
-    """The ledger summed per tenant x day x kind x model (rebuilt whole for a day when re-run)."""
+    """The ledger summed per tenant x day x kind x provider x model x panel type x user: what
+    the usage report groups by, so it reads these rows for past days instead of the ledger
+    (rebuilt whole for a day when re-run)."""
 
     tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="usage_rollups")
     day = models.DateField()
     kind = models.CharField(max_length=30, choices=UsageEvent.Kind.choices)
+    provider = models.CharField(max_length=30, blank=True)
     model = models.CharField(max_length=200, blank=True)
+    panel_type = models.CharField(max_length=30, blank=True)
+    user_id = models.BigIntegerField(null=True, blank=True, help_text="The user in the tenant's schema, if any.")
     events = models.PositiveIntegerField(default=0)
     input_tokens = models.BigIntegerField(default=0)
     output_tokens = models.BigIntegerField(default=0)
@@ -78,8 +83,10 @@ class DailyRollup(models.Model):
     quantity = models.BigIntegerField(default=0)
 
     class Meta:
-        ordering = ["-day", "tenant_id", "kind", "model"]
-        constraints = [models.UniqueConstraint(fields=["tenant", "day", "kind", "model"], name="rollup_unique")]
+        ordering = ["-day", "tenant_id", "kind", "provider", "model", "panel_type", "user_id"]
+        # nulls_distinct=False: the events without a user of a day are one row, not one per rollup.
+        constraints = [models.UniqueConstraint(fields=["tenant", "day", "kind", "provider", "model", "panel_type",
+                                                       "user_id"], nulls_distinct=False, name="rollup_unique")]
 
 
 class Statement(models.Model):

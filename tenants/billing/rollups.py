@@ -1,4 +1,5 @@
-"""Daily rollups: the usage ledger summed per tenant x day x kind x model.
+"""Daily rollups: the usage ledger summed per tenant x day x kind x provider x model x panel
+type x user (everything the usage report groups by).
 
 A day is a UTC calendar day (settings.TIME_ZONE is "UTC"). Rolling up a day replaces that
 day's rows with sums computed from the ledger, so running it again, or after a late event
@@ -36,12 +37,13 @@ def rollup_day(day: date, *, tenant=None) -> int:
         cursor.execute(f"DELETE FROM {ROLLUPS} WHERE day = %(day)s {only_tenant}", params)
         cursor.execute(
             f"""
-            INSERT INTO {ROLLUPS} (tenant_id, day, kind, model, events, input_tokens, output_tokens, cost, quantity)
-            SELECT tenant_id, %(day)s, kind, model, count(*), sum(input_tokens), sum(output_tokens),
-                   sum(cost), sum(quantity)
+            INSERT INTO {ROLLUPS} (tenant_id, day, kind, provider, model, panel_type, user_id,
+                                   events, input_tokens, output_tokens, cost, quantity)
+            SELECT tenant_id, %(day)s, kind, provider, model, panel_type, user_id,
+                   count(*), sum(input_tokens), sum(output_tokens), sum(cost), sum(quantity)
             FROM {EVENTS}
             WHERE occurred_at >= %(start)s AND occurred_at < %(end)s {only_tenant}
-            GROUP BY tenant_id, kind, model
+            GROUP BY tenant_id, kind, provider, model, panel_type, user_id
             """,
             params,
         )

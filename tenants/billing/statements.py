@@ -10,18 +10,23 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from config.errors import DomainError, NotFound
-from tenants.billing.models import DailyRollup, Statement, UsageEvent
-from tenants.billing.rollups import day_window
-from tenants.billing.selectors import Budget, BudgetStatus, budget_status, month_window
+from tenants.billing.models import Statement, UsageEvent
+from tenants.billing.selectors import (
+    budget_of,
+    month_window,
+    period_totals,
+    usage_sums,
+    usage_totals,
+)
 from tenants.models import Tenant
 
 Kind = UsageEvent.Kind
@@ -85,9 +90,8 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
     limits are the tenant's (they are what a member's panels draw on); `with_users` adds the
     top users (for tenant admins).
 
-    The breakdowns by day, model and panel type come from one pass over the month's ledger:
-    the daily rollups hold no panel type, provider or user. The tenant's totals for the
-    budget and the panel limit come from the rollups (tenant_month_sums)."""
+    Every figure comes from usage_sums: the daily rollups for the days before yesterday, the
+    ledger after."""
     month = month_of(month)
     start, end = _window(month)
     days = [(start + timedelta(days=offset)).date() for offset in range((end - start).days)]
@@ -97,14 +101,12 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
     series = {"tokens_by_model": defaultdict(lambda: [0] * len(days)),
               "cost_by_model": defaultdict(lambda: [0.0] * len(days)),
               "tokens_by_panel_type": defaultdict(lambda: [0] * len(days))}
-    rows = (_events(tenant=tenant, month=month, user_id=user_id).filter(kind__in=[Kind.LLM_CALL, *PANEL_KINDS])
-            .annotate(day=TruncDate("occurred_at")).values("day", "kind", "provider", "model", "panel_type")
-            .annotate(count=Count("id"), input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"),
-                      cost=Sum("cost")))
+    rows = usage_sums(tenant=tenant, start=start, end=end, user_id=user_id, kinds=[Kind.LLM_CALL, *PANEL_KINDS],
+                      by=("day", "kind", "provider", "model", "panel_type"))
     for row in rows:
         kind = _panel_type_row(by_type, row["panel_type"])
         if row["kind"] in PANEL_KINDS:
-            kind[PANEL_KINDS[row["kind"]]] += row["count"]
+            kind[PANEL_KINDS[row["kind"]]] += row["events"]
             continue
         tokens = row["input_tokens"] + row["output_tokens"]
         day = by_day[row["day"]]
@@ -112,7 +114,7 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
             "provider": row["provider"], "model": row["model"], "llm_calls": 0, "input_tokens": 0,
             "output_tokens": 0, "tokens": 0, "cost": Decimal(0)})
         for target in (day, model, kind):
-            target["llm_calls"] += row["count"]
+            target["llm_calls"] += row["events"]
             target["input_tokens"] += row["input_tokens"]
             target["output_tokens"] += row["output_tokens"]
             target["tokens"] += tokens
@@ -123,18 +125,13 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
         series["tokens_by_panel_type"][row["panel_type"] or "(not a panel)"][index] += tokens
 
     limits = tenant.configuration.limits
-    sums = tenant_month_sums(tenant=tenant, start=start, end=end)
+    tenant_totals = period_totals(tenant=tenant, start=start, end=end)  # budgets and limits are the tenant's
     report = {
         "month": f"{month:%Y-%m}", "period_start": start.isoformat(), "period_end": end.isoformat(),
         "scope": "tenant" if user_id is None else "user",
-        "budget": BudgetStatus(
-            period_start=start, resets_at=end,
-            tokens=Budget("tokens", Decimal(limits.monthly_token_budget), Decimal(sums["tokens"]),
-                          limits.budget_soft_limit_percent),
-            cost=Budget("cost", Decimal(limits.monthly_cost_budget_usd), sums["cost"],
-                        limits.budget_soft_limit_percent)).as_dict(),
+        "budget": budget_of(tenant=tenant, start=start, end=end, used=tenant_totals).as_dict(),
         "limits": {
-            "panels_this_month": sums["panels_started"],
+            "panels_this_month": tenant_totals.panels_started,
             "max_panels_per_month": limits.max_panels_per_month,
             "running": panels_running(tenant=tenant),
             "max_concurrent_panels": limits.max_concurrent_panels,
@@ -149,25 +146,6 @@ def usage_month(*, tenant, month: date | None = None, user_id: int | None = None
     if with_users:
         report["top_users"] = users_top(tenant=tenant, month=month)
     return report
-
-
-def tenant_month_sums(*, tenant, start: datetime, end: datetime) -> dict:
-    """The tenant's tokens, cost and panels started in [start, end), as the ledger holds them
-    (what budget_status sums): from the daily rollups for whole UTC days before yesterday
-    (final: beat rolls up today and yesterday every 5 minutes) and from the ledger from
-    yesterday 00:00 UTC on."""
-    yesterday = timezone.now().astimezone(UTC).date() - timedelta(days=1)
-    rolled_up_until = min(max(day_window(yesterday)[0], start), end)
-    rolled_up = DailyRollup.objects.filter(tenant=tenant, day__gte=start.astimezone(UTC).date(),
-                                           day__lt=rolled_up_until.astimezone(UTC).date()).aggregate(
-        input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"), cost=Sum("cost"),
-        panels_started=Sum("events", filter=Q(kind=Kind.PANEL_STARTED)))
-    recent = UsageEvent.objects.filter(tenant=tenant, occurred_at__gte=rolled_up_until, occurred_at__lt=end).aggregate(
-        input_tokens=Sum("input_tokens"), output_tokens=Sum("output_tokens"), cost=Sum("cost"),
-        panels_started=Count("id", filter=Q(kind=Kind.PANEL_STARTED)))
-    both = {name: (rolled_up[name] or 0) + (recent[name] or 0) for name in rolled_up}
-    return {"tokens": both["input_tokens"] + both["output_tokens"], "cost": Decimal(both["cost"]),
-            "panels_started": both["panels_started"]}
 
 
 def _panel_type_row(rows: dict, panel_type: str) -> dict:
@@ -193,9 +171,16 @@ def _totals(models: list[dict], types: dict) -> dict:
     }
 
 
+# A panel runs for minutes, and one whose worker died is requeued within a minute
+# (panels.requeue_stale); a start without an ending older than this is not a running panel.
+PANELS_RUNNING_WITHIN = timedelta(days=2)
+
+
 def panels_running(*, tenant) -> int:
-    """Panels the ledger saw start and not yet complete, fail or get cancelled."""
-    events = UsageEvent.objects.filter(tenant=tenant, kind__in=[*PANEL_KINDS, Kind.PANEL_CANCELLED])
+    """Panels the ledger saw start in the last PANELS_RUNNING_WITHIN and not yet complete,
+    fail or get cancelled."""
+    events = UsageEvent.objects.filter(tenant=tenant, kind__in=[*PANEL_KINDS, Kind.PANEL_CANCELLED],
+                                       occurred_at__gte=timezone.now() - PANELS_RUNNING_WITHIN)
     per_panel = events.values("panel_id").annotate(started=Count("id", filter=Q(kind=Kind.PANEL_STARTED)),
                                                    ended=Count("id", filter=~Q(kind=Kind.PANEL_STARTED)))
     return per_panel.filter(started__gt=0, ended=0).count()  # one pass over the tenant's panel events
@@ -203,14 +188,21 @@ def panels_running(*, tenant) -> int:
 
 def users_top(*, tenant, month: date, limit: int = 10) -> list[dict]:
     """The month's heaviest users by tokens, named from the tenant's schema (the active one)."""
-    rows = list(_events(tenant=tenant, month=month).exclude(user_id=None).values("user_id")
-                .annotate(tokens=Sum("input_tokens") + Sum("output_tokens"), cost=Sum("cost"),
-                          panels=Count("id", filter=Q(kind=Kind.PANEL_STARTED)))
-                .order_by("-tokens", "user_id")[:limit])
+    start, end = _window(month)
+    users = {}
+    for row in usage_sums(tenant=tenant, start=start, end=end, by=("user_id", "kind")):
+        if row["user_id"] is None:
+            continue
+        user = users.setdefault(row["user_id"], {"user_id": row["user_id"], "tokens": 0, "cost": Decimal(0),
+                                                 "panels": 0})
+        user["tokens"] += row["input_tokens"] + row["output_tokens"]
+        user["cost"] += row["cost"]
+        user["panels"] += row["events"] if row["kind"] == Kind.PANEL_STARTED else 0
+    rows = sorted(users.values(), key=lambda user: (-user["tokens"], user["user_id"]))[:limit]
     names = dict(get_user_model().objects.filter(pk__in=[row["user_id"] for row in rows])
                  .values_list("pk", "username"))
     return [{"user_id": row["user_id"], "username": names.get(row["user_id"], f"user {row['user_id']}"),
-             "tokens": row["tokens"] or 0, "cost": _money(row["cost"]), "panels": row["panels"]} for row in rows]
+             "tokens": row["tokens"], "cost": _money(row["cost"]), "panels": row["panels"]} for row in rows]
 
 
 # --- statements ---------------------------------------------------------------------------
@@ -255,7 +247,9 @@ def statement_build(*, tenant, month: date) -> dict:
     }
     return {"tenant": tenant.schema_name, "tenant_name": tenant.name, "month": f"{month:%Y-%m}",
             "status": "open", "closed_at": None, "tier": tenant.tier, "lines": lines, "totals": totals,
-            "budget": budget_status(tenant=tenant, now=start).as_dict()}
+            # A statement is a bill: its budget is measured on the ledger itself, like its lines.
+            "budget": budget_of(tenant=tenant, start=start, end=end,
+                                used=usage_totals(tenant=tenant, start=start, end=end)).as_dict()}
 
 
 def _line(section: str, item: str, unit: str, quantity, *, input_tokens=0, output_tokens=0, cost=0) -> dict:

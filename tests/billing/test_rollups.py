@@ -1,5 +1,5 @@
-"""Daily rollups equal the ledger, per tenant x UTC day x kind x model, however often a day
-is rolled up."""
+"""Daily rollups equal the ledger, per tenant x UTC day x kind x provider x model x panel type
+x user, however often a day is rolled up."""
 
 from collections import defaultdict
 from datetime import UTC, date, datetime, timedelta
@@ -26,11 +26,12 @@ def record(tenant, key: str, when: datetime, kind: str = "llm_call", **fields) -
 
 
 def ledger_sums(day: date) -> dict:
-    """The ledger of `day`, summed in Python: {(tenant, kind, model): (events, in, out, cost, quantity)}."""
+    """The ledger of `day`, summed in Python:
+    {(tenant, kind, provider, model, panel type, user): (events, in, out, cost, quantity)}."""
     start = at(day, 0)
     sums = defaultdict(lambda: [0, 0, 0, Decimal(0), 0])
     for event in UsageEvent.objects.filter(occurred_at__gte=start, occurred_at__lt=start + timedelta(days=1)):
-        row = sums[(event.tenant_id, event.kind, event.model)]
+        row = sums[(event.tenant_id, event.kind, event.provider, event.model, event.panel_type, event.user_id)]
         row[0] += 1
         row[1] += event.input_tokens
         row[2] += event.output_tokens
@@ -43,8 +44,8 @@ def rollup_rows(day: date, tenant=None) -> dict:
     rows = DailyRollup.objects.filter(day=day)
     if tenant is not None:
         rows = rows.filter(tenant=tenant)
-    return {(r.tenant_id, r.kind, r.model): (r.events, r.input_tokens, r.output_tokens, r.cost, r.quantity)
-            for r in rows}
+    return {(r.tenant_id, r.kind, r.provider, r.model, r.panel_type, r.user_id):
+            (r.events, r.input_tokens, r.output_tokens, r.cost, r.quantity) for r in rows}
 
 
 @pytest.fixture
@@ -78,10 +79,10 @@ def test_rollup_sums_equal_the_ledger_per_tenant_day_kind_and_model(ledger):
     rows = rollup_rows(DAY)
     assert rows == ledger_sums(DAY)
     assert written == len(rows)
-    assert rows[(alpha.pk, "llm_call", "gpt-4o-mini")] == (2, 150, 25, Decimal("0.00003750"), 0)
-    assert rows[(alpha.pk, "llm_call", "claude-haiku")] == (1, 7, 3, Decimal("0.00000900"), 0)
-    assert rows[(alpha.pk, "storage_added", "")] == (1, 0, 0, Decimal(0), 4096)
-    assert rows[(beta.pk, "panel_started", "")] == (1, 0, 0, Decimal(0), 3)
+    assert rows[(alpha.pk, "llm_call", "openai", "gpt-4o-mini", "", None)] == (2, 150, 25, Decimal("0.00003750"), 0)
+    assert rows[(alpha.pk, "llm_call", "anthropic", "claude-haiku", "", None)] == (1, 7, 3, Decimal("0.00000900"), 0)
+    assert rows[(alpha.pk, "storage_added", "", "", "", None)] == (1, 0, 0, Decimal(0), 4096)
+    assert rows[(beta.pk, "panel_started", "", "", "delphi", None)] == (1, 0, 0, Decimal(0), 3)
 
 
 def test_events_on_either_side_of_midnight_utc_belong_to_their_own_day(ledger):
@@ -90,8 +91,8 @@ def test_events_on_either_side_of_midnight_utc_belong_to_their_own_day(ledger):
     rollup_day(DAY - timedelta(days=1))
     rollup_day(NEXT_DAY)
 
-    assert rollup_rows(DAY - timedelta(days=1), alpha)[(alpha.pk, "llm_call", "gpt-4o-mini")][1] == 1000
-    assert rollup_rows(NEXT_DAY, alpha)[(alpha.pk, "llm_call", "gpt-4o-mini")][1] == 2000
+    assert rollup_rows(DAY - timedelta(days=1), alpha)[(alpha.pk, "llm_call", "openai", "gpt-4o-mini", "", None)][1] == 1000
+    assert rollup_rows(NEXT_DAY, alpha)[(alpha.pk, "llm_call", "openai", "gpt-4o-mini", "", None)][1] == 2000
     assert rollup_rows(DAY - timedelta(days=1)) == ledger_sums(DAY - timedelta(days=1))
     assert rollup_rows(NEXT_DAY) == ledger_sums(NEXT_DAY)
 
@@ -118,15 +119,15 @@ def test_a_late_event_is_picked_up_when_the_day_is_rolled_up_again(ledger):
 
     rows = rollup_rows(DAY)
     assert rows == ledger_sums(DAY)
-    assert rows[(alpha.pk, "llm_call", "gpt-4o-mini")] == (3, 151, 26, Decimal("0.00003850"), 0)
-    assert rows[(alpha.pk, "llm_call", "gpt-4o")][0] == 1
+    assert rows[(alpha.pk, "llm_call", "openai", "gpt-4o-mini", "", None)] == (3, 151, 26, Decimal("0.00003850"), 0)
+    assert rows[(alpha.pk, "llm_call", "openai", "gpt-4o", "", None)][0] == 1
 
 
 def test_tenants_never_mix_and_one_tenants_rollup_leaves_the_others_alone(ledger):
     alpha, beta = ledger
     rollup_day(DAY)
     beta_before = rollup_rows(DAY, beta)
-    assert all(tenant_id == beta.pk for tenant_id, _, _ in beta_before)
+    assert all(key[0] == beta.pk for key in beta_before)
     assert rollup_rows(DAY, alpha) != {} and not set(rollup_rows(DAY, alpha)) & set(beta_before)
 
     record(alpha, "alpha-only", at(DAY, 20), provider="openai", model="gpt-4o-mini", input_tokens=9)
@@ -137,6 +138,40 @@ def test_tenants_never_mix_and_one_tenants_rollup_leaves_the_others_alone(ledger
     assert rollup_rows(DAY, alpha) == {key: sums for key, sums in ledger_sums(DAY).items() if key[0] == alpha.pk}
     rollup_day(DAY)
     assert rollup_rows(DAY) == ledger_sums(DAY)
+
+
+def test_rows_are_split_by_provider_panel_type_and_user(alpha):
+    record(alpha, "u7-open-1", at(DAY, 9), provider="openai", model="gpt-4o", panel_type="open", user_id=7,
+           input_tokens=10)
+    record(alpha, "u7-open-2", at(DAY, 10), provider="openai", model="gpt-4o", panel_type="open", user_id=7,
+           input_tokens=20)
+    record(alpha, "u8-open", at(DAY, 9), provider="openai", model="gpt-4o", panel_type="open", user_id=8,
+           input_tokens=40)
+    record(alpha, "u7-delphi", at(DAY, 9), provider="openai", model="gpt-4o", panel_type="delphi", user_id=7,
+           input_tokens=80)
+    record(alpha, "azure", at(DAY, 9), provider="azure", model="gpt-4o", panel_type="open", user_id=7,
+           input_tokens=160)
+    record(alpha, "nobody-1", at(DAY, 11), kind="embeddings", quantity=3)
+    record(alpha, "nobody-2", at(DAY, 12), kind="embeddings", quantity=4)
+
+    rollup_day(DAY)
+    rollup_day(DAY)  # again: the events without a user stay one row
+
+    rows = rollup_rows(DAY, alpha)
+    assert rows == ledger_sums(DAY)
+    assert rows[(alpha.pk, "llm_call", "openai", "gpt-4o", "open", 7)][:2] == (2, 30)
+    assert rows[(alpha.pk, "llm_call", "openai", "gpt-4o", "open", 8)][:2] == (1, 40)
+    assert rows[(alpha.pk, "llm_call", "openai", "gpt-4o", "delphi", 7)][:2] == (1, 80)
+    assert rows[(alpha.pk, "llm_call", "azure", "gpt-4o", "open", 7)][:2] == (1, 160)
+    assert rows[(alpha.pk, "embeddings", "", "", "", None)] == (2, 0, 0, Decimal(0), 7)
+
+
+def test_a_group_without_a_user_is_one_row(alpha):
+    from django.db import IntegrityError, transaction
+
+    DailyRollup.objects.create(tenant=alpha, day=DAY, kind="embeddings", user_id=None, events=1)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        DailyRollup.objects.create(tenant=alpha, day=DAY, kind="embeddings", user_id=None, events=1)
 
 
 def test_a_day_without_usage_has_no_rows(ledger):

@@ -1,7 +1,7 @@
 """GET /api/v1/usage/ and the statements: admins see the tenant, members their own usage
 and no statements; another tenant's token, header or months never reach a byte of it."""
 
-from datetime import date, datetime, timezone as tz
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
@@ -67,7 +67,7 @@ def test_a_member_gets_403_for_statements(alpha, people):
 
 
 def test_statements_list_the_open_month_and_closed_ones(alpha, people):
-    may = datetime(2024, 5, 9, tzinfo=tz.utc)
+    may = datetime(2024, 5, 9, tzinfo=UTC)
     seed(alpha, people["member"], tokens=50, cost="0.01", key="may", when=may)
     statement_close(tenant=alpha, month=date(2024, 5, 1))
     body = client_for(alpha, people["boss"]).get("/api/v1/usage/statements/").json()
@@ -98,7 +98,10 @@ def test_a_bad_month_filter_is_a_400(alpha, people):
 
 
 def test_another_month_is_given_with_month(alpha, people):
-    seed(alpha, people["member"], tokens=55, cost="0.01", key="old", when=datetime(2024, 5, 9, tzinfo=tz.utc))
+    from tenants.billing.rollups import rollup_day
+
+    seed(alpha, people["member"], tokens=55, cost="0.01", key="old", when=datetime(2024, 5, 9, tzinfo=UTC))
+    rollup_day(date(2024, 5, 9))  # as beat did that day: days before yesterday are read from the rollups
     body = client_for(alpha, people["boss"]).get("/api/v1/usage/?month=2024-05").json()
     assert body["month"] == "2024-05" and body["totals"]["tokens"] == 55
 
@@ -132,22 +135,83 @@ def test_usage_needs_authentication(alpha):
         assert api_client(alpha).get(path.format(month="2024-05")).status_code == 401
 
 
+def ledger_report(tenant, month: date, user_id=None) -> dict:
+    """The report's figures summed in Python from the month's ledger rows, the plain way."""
+    from collections import defaultdict
+
+    from tenants.billing.models import UsageEvent
+    from tenants.billing.selectors import month_window
+
+    start, end = month_window(month)
+    events = UsageEvent.objects.filter(tenant=tenant, occurred_at__gte=start, occurred_at__lt=end)
+    by_day, by_model, by_type = defaultdict(int), defaultdict(lambda: [0, 0, Decimal(0)]), defaultdict(int)
+    started, users = defaultdict(int), defaultdict(lambda: [0, Decimal(0), 0])
+    for event in events:
+        if event.user_id is not None:
+            users[event.user_id][0] += event.tokens
+            users[event.user_id][1] += event.cost
+            users[event.user_id][2] += event.kind == "panel_started"
+        if user_id is not None and event.user_id != user_id:
+            continue
+        if event.kind == "panel_started":
+            started[event.panel_type] += 1
+        if event.kind != "llm_call":
+            continue
+        by_day[event.occurred_at.date().isoformat()] += event.tokens
+        model = by_model[(event.provider, event.model)]
+        model[0] += 1
+        model[1] += event.tokens
+        model[2] += event.cost
+        by_type[event.panel_type] += event.tokens
+    return {"by_day": dict(by_day), "by_model": {key: (calls, tokens, round(float(cost), 6))
+                                                 for key, (calls, tokens, cost) in by_model.items()},
+            "by_panel_type": dict(by_type), "started": dict(started),
+            "top_users": sorted(((user, tokens, round(float(cost), 6), panels)
+                                 for user, (tokens, cost, panels) in users.items()),
+                                key=lambda row: (-row[1], row[0]))}
+
+
+def report_figures(report: dict) -> dict:
+    """The same figures, from usage_month's report."""
+    return {"by_day": {row["day"]: row["tokens"] for row in report["by_day"] if row["tokens"]},
+            "by_model": {(row["provider"], row["model"]): (row["llm_calls"], row["tokens"], row["cost"])
+                         for row in report["by_model"]},
+            "by_panel_type": {row["panel_type"]: row["tokens"] for row in report["by_panel_type"]
+                              if row["llm_calls"]},
+            "started": {row["panel_type"]: row["started"] for row in report["by_panel_type"] if row["started"]},
+            "top_users": [(row["user_id"], row["tokens"], row["cost"], row["panels"])
+                          for row in report.get("top_users", [])]}
+
+
 def test_the_report_from_rollups_equals_the_raw_ledger(alpha, beta, people):
     """Events over several days of this month (before yesterday, yesterday, today) and of
-    May 2024, rolled up: the budget and the panel count read the rollups for whole days
-    before yesterday and the ledger after; they equal the ledger summed directly."""
+    May 2024, by two users, panel types and providers, and without a user, rolled up: the
+    report reads the rollups for whole days before yesterday and the ledger after; every
+    figure equals the ledger summed directly."""
     from datetime import UTC, timedelta
 
     from tenants.billing.rollups import rollup_day
-    from tenants.billing.selectors import month_window, usage_totals
-    from tenants.billing.statements import tenant_month_sums, usage_month
+    from tenants.billing.selectors import (
+        budget_status,
+        month_window,
+        period_totals,
+        usage_totals,
+    )
+    from tenants.billing.statements import usage_month
 
     now = timezone.now()
     start, end = month_window()
     moments = [start, start + timedelta(hours=30), now - timedelta(days=3), now - timedelta(days=1), now,
-               datetime(2024, 5, 9, tzinfo=tz.utc), datetime(2024, 5, 31, 23, 59, tzinfo=tz.utc)]
+               datetime(2024, 5, 9, tzinfo=UTC), datetime(2024, 5, 31, 23, 59, tzinfo=UTC)]
     for index, when in enumerate(when for when in moments if when >= start or when.year == 2024):
-        seed(alpha, people["member"], tokens=100 + index, cost=f"0.0{index}1", key=f"days-{index}", when=when)
+        user = people["member"] if index % 2 else people["other"]
+        seed(alpha, user, tokens=100 + index, cost=f"0.0{index}1", key=f"days-{index}", when=when,
+             panel_type=["open", "delphi", "socratic"][index % 3])
+        usage_record(tenant=alpha, kind="llm_call", key=f"days-{index}-anthropic", occurred_at=when,
+                     user_id=people["boss"].pk, panel_type="open", provider="anthropic", model="claude-haiku",
+                     input_tokens=3 * index, output_tokens=index, cost=Decimal("0.002"))
+        usage_record(tenant=alpha, kind="embeddings", key=f"days-{index}-embeddings", occurred_at=when,
+                     quantity=5, input_tokens=50, cost=Decimal("0.0001"))  # no user: in totals, not top users
         seed(beta, people["member"], tokens=7, cost="0.5", key=f"beta-days-{index}", when=when)
     days = {when.astimezone(UTC).date() for when in moments}
     for day in days:
@@ -156,13 +220,37 @@ def test_the_report_from_rollups_equals_the_raw_ledger(alpha, beta, people):
     for month in (month_of(), date(2024, 5, 1)):
         start, end = month_window(month)
         ledger = usage_totals(tenant=alpha, start=start, end=end)
-        sums = tenant_month_sums(tenant=alpha, start=start, end=end)
-        assert sums == {"tokens": ledger.tokens, "cost": ledger.cost, "panels_started": ledger.panels_started}
+        assert period_totals(tenant=alpha, start=start, end=end) == ledger
         report = usage_month(tenant=alpha, month=month, with_users=True)
+        assert report_figures(report) == ledger_report(alpha, month)
         assert report["budget"]["tokens"]["used"] == ledger.tokens
         assert report["budget"]["cost"]["used"] == float(ledger.cost)
         assert report["limits"]["panels_this_month"] == ledger.panels_started
-        assert report["totals"]["tokens"] == ledger.tokens and report["totals"]["panels_started"] == ledger.panels_started
+        assert report["totals"]["panels_started"] == ledger.panels_started
+        member = usage_month(tenant=alpha, month=month, user_id=people["member"].pk)
+        assert report_figures(member) == {**ledger_report(alpha, month, user_id=people["member"].pk),
+                                          "top_users": []}
+    this_month = usage_totals(tenant=alpha, start=month_window()[0], end=month_window()[1])
+    assert budget_status(tenant=alpha).tokens.used == this_month.tokens
+    assert budget_status(tenant=alpha).cost.used == this_month.cost
+
+
+def test_a_panel_started_days_ago_without_an_ending_is_not_running(alpha, people):
+    from datetime import timedelta
+
+    from tenants.billing.statements import panels_running
+
+    running = panels_running(tenant=alpha)  # people's two panels started now
+    usage_record(tenant=alpha, kind="panel_started", key="lost", occurred_at=timezone.now() - timedelta(days=3),
+                 panel_id=424242, panel_type="open")
+    usage_record(tenant=alpha, kind="panel_started", key="fresh", occurred_at=timezone.now(), panel_id=434343,
+                 panel_type="open")
+    usage_record(tenant=alpha, kind="panel_completed", key="fresh-done", occurred_at=timezone.now(),
+                 panel_id=434343, panel_type="open")
+    usage_record(tenant=alpha, kind="panel_started", key="new", occurred_at=timezone.now(), panel_id=444444,
+                 panel_type="open")
+
+    assert running == 2 and panels_running(tenant=alpha) == 3
 
 
 def test_the_usage_api_reads_the_ledger_in_a_fixed_number_of_queries(alpha, people):
