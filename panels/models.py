@@ -167,14 +167,13 @@ class PanelMember(models.Model):
 
     @property
     def is_private(self) -> bool:
-        return self.agent_id is None and self.is_ai
+        """A private expert, seated here (or deleted since: its copy of a name remains)."""
+        return self.custom_agent_id is not None or (self.agent_id is None and bool(self.expert_name))
 
     @property
     def display_name(self) -> str:
-        if not self.is_ai:
-            return self.human_name
         expert = self.expert
-        return expert.name if expert is not None else self.expert_name
+        return expert.name if expert is not None else self.expert_name or self.human_name
 
     @property
     def display_title(self) -> str:
