@@ -52,11 +52,9 @@ class AgentPreferencesSerializer(serializers.Serializer):
                                      help_text="Agent slugs never seated on this tenant's panels.")
 
 
-class CustomAgentInputSerializer(serializers.Serializer):
-    """A private expert as it is created or replaced (checked by agents.tenant.services)."""
+class CustomAgentReplaceSerializer(serializers.Serializer):
+    """A private expert's profile as it is replaced (its slug stays; checked by agents.tenant.services)."""
 
-    slug = serializers.SlugField(max_length=100, help_text="Unique in your organisation; not a catalog slug. "
-                                                            "Ignored on PUT (the slug stays).")
     name = serializers.CharField(max_length=200)
     title = serializers.CharField(max_length=300)
     domain = serializers.ChoiceField(choices=list(DOMAINS))
@@ -68,6 +66,12 @@ class CustomAgentInputSerializer(serializers.Serializer):
     key_considerations = serializers.ListField(child=serializers.CharField(max_length=500), required=False,
                                                max_length=20)
     system_prompt = serializers.CharField(max_length=8000)
+
+
+class CustomAgentInputSerializer(CustomAgentReplaceSerializer):
+    """A private expert as it is created."""
+
+    slug = serializers.SlugField(max_length=100, help_text="Unique in your organisation; not a catalog slug.")
 
 
 class CustomAgentSerializer(AgentDetailSerializer):

@@ -7,6 +7,7 @@ from agents.api.serializers import (
     AgentPreferencesSerializer,
     AgentSerializer,
     CustomAgentInputSerializer,
+    CustomAgentReplaceSerializer,
     CustomAgentSerializer,
 )
 from agents.domains import DOMAINS
@@ -93,7 +94,7 @@ class CustomAgentDetailView(TenantAPIView):
         return Response(CustomAgentSerializer(self._agent(request, slug)).data)
 
     @extend_schema(operation_id="custom_agents_replace", summary="Replace a private expert's profile (tenant admins)",
-                   request=CustomAgentInputSerializer,
+                   request=CustomAgentReplaceSerializer,
                    responses={200: CustomAgentSerializer, **errors(*TENANT_ERRORS, 400, 404, 415)})
     def put(self, request, slug):
         agent = custom_agent_update(user=request.user, agent=self._agent(request, slug), data=request.data)

@@ -166,6 +166,8 @@ def custom_agent_create(*, user, data: dict) -> CustomAgent:
 def custom_agent_update(*, user, agent: CustomAgent, data: dict) -> CustomAgent:
     """Replace a private expert's profile (its slug stays); the next ranking sees it."""
     _custom_agent_writer(user)
+    if not isinstance(data, dict):
+        raise InvalidCustomAgent("Send a JSON object with the expert's fields.")
     values = _custom_agent_values({**data, "slug": agent.slug}, creating=False)
     for name, value in values.items():
         setattr(agent, name, value)

@@ -3,19 +3,34 @@ templates and their own and may save templates; the owner or a tenant admin repl
 deletes one; favourites are per user. Starting a panel from one is `POST panels/` with
 `template` (panels/api/views.py)."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import (
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
+from config.api.fields import TextField
 from config.api.pagination import PageNumberPagination
 from config.api.schema import errors
 from panels.models import PanelTemplate
 from panels.services import QUERY_MAX
 from panels.template_selectors import (
-    template_can_edit, template_experts_unavailable, template_get, template_list, template_placeholders,
+    template_can_edit,
+    template_experts_unavailable,
+    template_get,
+    template_list,
+    template_placeholders,
 )
 from panels.template_services import (
-    DESCRIPTION_MAX, DOCUMENTS_MAX, EXPERTS_MAX, NAME_MAX, template_create, template_delete, template_favourite_set,
+    DESCRIPTION_MAX,
+    DOCUMENTS_MAX,
+    EXPERTS_MAX,
+    NAME_MAX,
+    template_create,
+    template_delete,
+    template_favourite_set,
     template_replace,
 )
 from panels.types import REGISTRY
@@ -69,8 +84,8 @@ class PanelTemplateSerializer(serializers.ModelSerializer):
 class PanelTemplateInputSerializer(serializers.Serializer):
     """A template's fields; PUT replaces them all (what is left out takes its default)."""
 
-    name = serializers.CharField(min_length=1, max_length=NAME_MAX)
-    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
+    name = TextField(min_length=1, max_length=NAME_MAX)
+    description = TextField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
     panel_type = serializers.ChoiceField(choices=list(REGISTRY), help_text="A type your plan enables.")
     experts = serializers.ListField(child=serializers.SlugField(), required=False, max_length=EXPERTS_MAX, default=list,
                                     help_text="Expert slugs (catalog, or your private experts); empty: ranking "
@@ -79,7 +94,7 @@ class PanelTemplateInputSerializer(serializers.Serializer):
                                           help_text="Within the panel type's maximum; null: the type's default.")
     documents = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False,
                                       max_length=DOCUMENTS_MAX, default=list, help_text="Your documents' ids.")
-    question_template = serializers.CharField(
+    question_template = TextField(
         max_length=QUERY_MAX, required=False, allow_blank=True, default="",
         help_text="The question, optionally with `{placeholders}` (letters, digits, underscores) filled when a "
                   "panel starts; `{{` and `}}` are literal braces.")

@@ -141,3 +141,11 @@ def test_preferences_apply_to_private_experts(catalog, enterprise):
     assert prefs.status_code == 200, prefs.content
     results = api.get("/api/v1/agents/recommend/", {"q": QUESTION, "k": 12}).json()["results"]
     assert EXPERT["slug"] not in [r["agent"]["slug"] for r in results]
+
+
+def test_a_body_that_is_not_an_object_is_refused_on_create_and_replace(enterprise):
+    api = admin_api(enterprise)
+    api.post("/api/v1/custom-agents/", EXPERT, format="json")
+    for response in (api.post("/api/v1/custom-agents/", [None, None], format="json"),
+                     api.put(f"/api/v1/custom-agents/{EXPERT['slug']}/", [None, None], format="json")):
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_custom_agent"

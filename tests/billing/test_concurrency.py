@@ -27,7 +27,13 @@ ROOMY = {"max_concurrent_panels": 100, "max_panels_per_month": 1000, "monthly_to
 
 @pytest.fixture(scope="module")
 def race(django_db_setup, django_db_blocker, catalog):
-    """A committed tenant of its own, its token, and the app on a real port."""
+    """A committed tenant of its own, its token, and the app on a real port. Its panels go to
+    a queue no worker reads: a panel finishing mid-race would free its slot (the session's
+    worker, if another test started it, would otherwise run them)."""
+    from config.celery import app
+
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = f"race-{SCHEMA}-nobody-listens"
     with django_db_blocker.unblock():
         tenant = make_tenant(SCHEMA, tier="enterprise", limits=ROOMY)
         server = LiveServer()
@@ -37,6 +43,7 @@ def race(django_db_setup, django_db_blocker, catalog):
         finally:
             server.stop()
             tenant.delete(force_drop=True)
+            app.conf.task_default_queue = previous_queue
 
 
 def limits(race, **overrides) -> None:

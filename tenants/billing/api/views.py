@@ -21,7 +21,8 @@ from tenants.roles import is_tenant_admin
 # Views with a second renderer would get DRF's `?format=` in the schema; the media type is
 # chosen with Accept, so the schema leaves it out.
 NO_FORMAT_PARAMETER = OpenApiParameter("format", exclude=True)
-MONTH_PARAMETER = OpenApiParameter("month", str, OpenApiParameter.PATH, pattern=r"^\d{4}-\d{2}$",
+MONTH_PATTERN = r"^[1-9]\d{3}-(0[1-9]|1[0-2])$"
+MONTH_PARAMETER = OpenApiParameter("month", str, OpenApiParameter.PATH, pattern=MONTH_PATTERN,
                                    description="The month, YYYY-MM.")
 
 
@@ -32,7 +33,7 @@ def statements_allowed(request) -> None:
 
 class UsageView(TenantAPIView):
     class FilterSerializer(serializers.Serializer):
-        month = serializers.RegexField(r"^\d{4}-\d{2}$", required=False,
+        month = serializers.RegexField(MONTH_PATTERN, required=False,
                                        help_text="YYYY-MM; this month when left out.")
 
     @extend_schema(operation_id="usage_get",
