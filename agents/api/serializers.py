@@ -2,6 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from agents.domains import DISPOSITIONS, DOMAINS
+from config.api.fields import TextField
 
 
 class AgentSerializer(serializers.Serializer):
@@ -40,7 +41,7 @@ class PreferredAgentsField(serializers.DictField):
     """Per domain, agent slugs. The schema names the domains, the only keys
     preferences_set accepts (OpenAPI 3.0 cannot constrain the keys of a map otherwise)."""
 
-    child = serializers.ListField(child=serializers.CharField())
+    child = serializers.ListField(child=TextField())
 
 
 class AgentPreferencesSerializer(serializers.Serializer):
@@ -48,7 +49,7 @@ class AgentPreferencesSerializer(serializers.Serializer):
 
     preferred = PreferredAgentsField(
         default=dict, help_text="Per domain (e.g. `regulatory_affairs`), the agent slugs to seat first, in order.")
-    disabled = serializers.ListField(child=serializers.CharField(), default=list,
+    disabled = serializers.ListField(child=TextField(), default=list,
                                      help_text="Agent slugs never seated on this tenant's panels.")
 
 

@@ -16,11 +16,12 @@ def acme_private_experts(acme):
     from agents.tenant.models import CustomAgent
     from tenants.services import tenant_update_configuration
 
-    tenant_update_configuration(tenant=acme.tenant, features={"custom_agents": True})
+    before = dict(acme.tenant.features)  # the site's own overrides (e.g. hybrid) stay
+    tenant_update_configuration(tenant=acme.tenant, features={**before, "custom_agents": True})
     yield acme
     with schema_context("acme"):
         CustomAgent.objects.filter(slug=SLUG).delete()
-    tenant_update_configuration(tenant=acme.tenant, features={"custom_agents": False})
+    tenant_update_configuration(tenant=acme.tenant, features=before)
 
 
 def test_an_admin_creates_a_private_expert_and_sees_it_listed_as_private(page, acme_private_experts, catalog):
