@@ -3,6 +3,7 @@ it on the templates page, then start a new panel from it on the Ask page (the fo
 from the template, its placeholder replaced by the user)."""
 
 import re
+import time
 
 import pytest
 from django_tenants.utils import schema_context
@@ -18,6 +19,7 @@ QUESTION_TEMPLATE = "Should we file a De Novo or a 510(k) for {product}?"
 
 @pytest.fixture
 def finished_panel(acme, catalog):
+    from panels.lifecycle import FINAL
     from panels.models import Panel, PanelTemplate
 
     panel = make_panel(acme.tenant, acme.admin, panel_type="open", status=Status.COMPLETED)
@@ -25,8 +27,14 @@ def finished_panel(acme, catalog):
         before = set(Panel.objects.values_list("pk", flat=True))
     yield panel
     with schema_context("acme"):
+        # The panel started from the template may still be running in the worker: deleting it
+        # meanwhile races the worker's last writes (its consensus). Wait for it to end first.
+        started = Panel.objects.exclude(pk__in=before)
+        deadline = time.monotonic() + 60
+        while started.exclude(status__in=FINAL).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
         PanelTemplate.objects.filter(name="Device pathway review").delete()
-        Panel.objects.exclude(pk__in=before).delete()
+        started.delete()
         Panel.objects.filter(pk=panel.pk).delete()
 
 
