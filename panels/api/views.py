@@ -5,7 +5,12 @@ from django.db import connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django_tenants.utils import schema_context
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
@@ -16,19 +21,38 @@ from config.api.pagination import PageNumberPagination
 from config.api.params import query_data
 from config.api.schema import errors
 from panels.api.serializers import (
-    PANEL_STATUSES, AgentRecommendationsSerializer, ContributionSerializer, PanelEstimateSerializer,
-    PanelEventsSerializer, PanelSerializer, PanelSummarySerializer, RatingSerializer,
+    PANEL_STATUSES,
+    AgentRecommendationsSerializer,
+    ContributionSerializer,
+    PanelEstimateSerializer,
+    PanelEventsSerializer,
+    PanelSerializer,
+    PanelSummarySerializer,
+    RatingSerializer,
 )
 from panels.lifecycle import FINAL
 from panels.reports import report_markdown, report_pdf
-from panels.selectors import experts_recommend, panel_detail, panel_events, panel_get, panel_list
+from panels.selectors import (
+    experts_recommend,
+    panel_detail,
+    panel_events,
+    panel_get,
+    panel_list,
+)
 from panels.services import (
-    QUERY_MAX, QUERY_MIN, panel_cancel, panel_create, panel_human_input, panel_preflight, panel_rate,
+    QUERY_MAX,
+    QUERY_MIN,
+    panel_cancel,
+    panel_create,
+    panel_human_input,
+    panel_preflight,
+    panel_rate,
 )
 from panels.template_selectors import template_get
 from panels.template_services import template_apply
 from panels.types import REGISTRY
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
+from tenants.api.downloads import FileDownloadView, MarkdownRenderer, PdfRenderer
 
 SSE_SECONDS = 120
 MAX_SEQ = 2**63 - 1  # event ids are bigints
@@ -289,40 +313,7 @@ class PanelEventsView(TenantAPIView):
                 time.sleep(0.5)
 
 
-class FileRenderer(BaseRenderer):
-    """Lets DRF accept an export's own media type (`Accept: application/pdf`); the view
-    builds the file itself, and an error is answered in JSON (ExportView)."""
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
-class PdfRenderer(FileRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-
-
-class MarkdownRenderer(FileRenderer):
-    media_type = "text/markdown"
-    format = "md"
-
-
-class ExportView(TenantAPIView):
-    """A file download. JSON comes first so that `*/*` (and a browser's Accept) and every
-    error get the one JSON error shape; the file's own media type is accepted too."""
-
-    file_renderer: type[FileRenderer]
-
-    def get_renderers(self):
-        return [JSONRenderer(), self.file_renderer()]
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response):  # an error: one JSON shape, whatever was accepted
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
-
-
-class PanelExportMarkdownView(ExportView):
+class PanelExportMarkdownView(FileDownloadView):
     file_renderer = MarkdownRenderer
 
     @extend_schema(operation_id="panels_export_markdown", summary="The panel's report in Markdown",
@@ -337,7 +328,7 @@ class PanelExportMarkdownView(ExportView):
         return response
 
 
-class PanelExportPdfView(ExportView):
+class PanelExportPdfView(FileDownloadView):
     file_renderer = PdfRenderer
 
     @extend_schema(operation_id="panels_export_pdf", summary="The panel's report as a PDF",

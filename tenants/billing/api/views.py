@@ -5,16 +5,25 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
 from config.api.params import query_data
 from config.api.schema import errors
 from config.errors import Forbidden
 from tenants.api.base import TENANT_ERRORS, TenantAPIView
-from tenants.billing.api.serializers import StatementListSerializer, UsageReportSerializer
+from tenants.api.downloads import CsvRenderer, FileDownloadView, PdfRenderer
+from tenants.billing.api.serializers import (
+    StatementListSerializer,
+    UsageReportSerializer,
+)
 from tenants.billing.statements import (
-    month_of, month_parse, statement_csv, statement_get, statement_pdf, statements_list, usage_month,
+    month_of,
+    month_parse,
+    statement_csv,
+    statement_get,
+    statement_pdf,
+    statements_list,
+    usage_month,
 )
 from tenants.roles import is_tenant_admin
 
@@ -60,38 +69,7 @@ class StatementListView(TenantAPIView):
         return Response(StatementListSerializer({"results": statements_list(tenant=self.tenant)}).data)
 
 
-class FileRenderer(BaseRenderer):
-    """Lets DRF accept a download's own media type; the view builds the file itself, and an
-    error is answered in JSON (StatementFileView)."""
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return data
-
-
-class CsvRenderer(FileRenderer):
-    media_type = "text/csv"
-    format = "csv"
-
-
-class PdfRenderer(FileRenderer):
-    media_type = "application/pdf"
-    format = "pdf"
-
-
-class StatementFileView(TenantAPIView):
-    """A statement download. JSON comes first so that `*/*` and every error get the one JSON
-    error shape; the file's own media type is accepted too."""
-
-    file_renderer: type[FileRenderer]
-
-    def get_renderers(self):
-        return [JSONRenderer(), self.file_renderer()]
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response):  # an error: one JSON shape, whatever was accepted
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
-
+class StatementFileView(FileDownloadView):
     def statement(self, request, month: str) -> dict:
         statements_allowed(request)
         return statement_get(tenant=self.tenant, month=month_parse(month))
