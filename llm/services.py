@@ -13,7 +13,7 @@ from django.db import transaction
 from llm.client import CallRecord
 from llm.models import LLMCall
 from tenants.billing.models import UsageEvent
-from tenants.billing.services import charge, usage_record_many
+from tenants.billing.services import billed_directly, usage_record_many
 from tenants.context import current_tenant
 
 
@@ -28,13 +28,13 @@ def llm_calls_record(records: list[CallRecord], *, purpose: str, panel_id: int |
     tenant = current_tenant()  # refuses to write a tenant's call log into public
     with transaction.atomic():
         calls = LLMCall.objects.bulk_create([_llm_call(record, purpose) for record in records])
-        _, billed_directly = charge(tenant=tenant, cost=Decimal(0))  # the tenant's configuration, read once
+        direct = billed_directly(tenant)  # read once per batch
         usage_record_many([UsageEvent(
             tenant=tenant, kind=UsageEvent.Kind.LLM_CALL, key=f"llm:{tenant.pk}:{call.pk}",
             occurred_at=call.created_at, user_id=user_id, panel_id=panel_id, panel_type=panel_type,
             provider=call.provider, model=call.model, input_tokens=call.input_tokens,
-            output_tokens=call.output_tokens, cost=Decimal(0) if billed_directly else call.cost,
-            billed_directly=billed_directly,
+            output_tokens=call.output_tokens, cost=Decimal(0) if direct else call.cost,
+            billed_directly=direct,
             quantity=1, data={"purpose": purpose, "outcome": call.outcome, "list_cost": str(call.cost)},
         ) for call in calls])
     return calls

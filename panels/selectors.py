@@ -250,7 +250,7 @@ def panel_estimate(*, tenant, query: str, panel_type: str, experts: int | None =
         ranges["output_tokens"][point] = output_tokens
         ranges["tokens"][point] = input_tokens + output_tokens
         ranges["cost"][point] = (float(charge(tenant=tenant, cost=Decimal(str(price_of(price, input_tokens,
-                                                                                   output_tokens))))[0])
+                                                                                   output_tokens)))))
                                  if price else None)
     tokens = ranges["tokens"]["expected"]
     estimate = {

@@ -50,7 +50,7 @@ from panels.types import panel_type_get
 from panels.types.base import RoundSpec
 from rag.models import SearchRecord
 from rag.retrieval import citations_verify, search, search_record
-from tenants.billing.selectors import budget_status, price_get
+from tenants.billing.selectors import budget_status
 from tenants.billing.services import charge
 from tenants.context import current_tenant
 
@@ -109,7 +109,7 @@ class RunBudget(TokenBudget):
         """The month's use from the ledger, plus this run's calls not written to it yet."""
         month = budget_status(tenant=self.tenant)
         tokens = sum(r.input_tokens + r.output_tokens for r in unpersisted)
-        cost = sum((charge(tenant=self.tenant, cost=Decimal(str(r.cost)))[0] for r in unpersisted), Decimal(0))
+        cost = sum((charge(tenant=self.tenant, cost=Decimal(str(r.cost))) for r in unpersisted), Decimal(0))
         with self._lock:
             self.month = month
             self.month_tokens, self.month_cost = month.tokens.used + tokens, month.cost.used + cost
@@ -321,7 +321,7 @@ class PanelRunner:
         price = self.client.price
         dearer = Decimal(str(max(price))) / 1_000_000 if price else Decimal(0)
         self.budget = RunBudget(tenant=self.tenant, panel_limit=self.tenant.configuration.limits.max_tokens_per_panel,
-                                spent=panel.tokens_used, cost_per_token=charge(tenant=self.tenant, cost=dearer)[0])
+                                spent=panel.tokens_used, cost_per_token=charge(tenant=self.tenant, cost=dearer))
         self.client.budget = self.budget  # priced from the client's own price, so it is set after
         self.start_level = self.budget.month.level
         self.sources: dict[int, tuple[Source, ...]] = {}  # per member: retrieved once per run

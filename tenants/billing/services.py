@@ -42,13 +42,15 @@ def usage_record_many(events: list[UsageEvent]) -> None:
     UsageEvent.objects.bulk_create(events, ignore_conflicts=True)
 
 
-def charge(*, tenant, cost: Decimal) -> tuple[Decimal, bool]:
-    """What the platform charges for a call at list `cost`: nothing when the tenant's own
-    key is marked billed to the tenant directly."""
-    llm = tenant.configuration.llm
-    if llm.billed_directly and tenant.llm_api_key:
-        return Decimal(0), True
-    return cost, False
+def billed_directly(tenant) -> bool:
+    """Calls on the tenant's own key marked "billed to the tenant directly": counted, and
+    charged nothing by the platform."""
+    return bool(tenant.configuration.llm.billed_directly and tenant.llm_api_key)
+
+
+def charge(*, tenant, cost: Decimal) -> Decimal:
+    """What the platform charges for a call at list `cost`."""
+    return Decimal(0) if billed_directly(tenant) else cost
 
 
 def prices_load(path: Path = PRICES_FILE) -> dict:
