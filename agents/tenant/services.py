@@ -215,7 +215,7 @@ def _custom_agent_values(data: dict, *, creating: bool) -> dict:
             raise InvalidCustomAgent(f"`{name}` must be text of 1 to {limit} characters.", details={"field": name})
         values[name] = value.strip()
     domain = data.get("domain")
-    if domain not in DOMAINS:
+    if not isinstance(domain, str) or domain not in DOMAINS:
         raise InvalidCustomAgent(f"`domain` must be one of the catalog's domains: {', '.join(DOMAINS)}.",
                                  details={"field": "domain"})
     values["domain"] = domain

@@ -77,6 +77,8 @@ def test_an_edit_is_in_the_next_ranking_and_a_delete_leaves_it(catalog, enterpri
     ({"slug": "Not A Slug"}, "slug"),
     ({"slug": "fda-510k-specialist"}, "slug"),  # shadows a catalog expert
     ({"domain": "astrology"}, "domain"),
+    ({"domain": {}}, "domain"),  # not text: was a 500 (unhashable), found by schemathesis
+    ({"domain": ["regulatory"]}, "domain"),
     ({"name": ""}, "name"),
     ({"capabilities": []}, "capabilities"),
     ({"capabilities": ["x" * 501]}, "capabilities"),
@@ -141,6 +143,13 @@ def test_preferences_apply_to_private_experts(catalog, enterprise):
     assert prefs.status_code == 200, prefs.content
     results = api.get("/api/v1/agents/recommend/", {"q": QUESTION, "k": 12}).json()["results"]
     assert EXPERT["slug"] not in [r["agent"]["slug"] for r in results]
+
+
+def test_a_replace_with_a_domain_that_is_not_text_is_refused(enterprise):
+    api = admin_api(enterprise)
+    api.post("/api/v1/custom-agents/", EXPERT, format="json")
+    response = api.put(f"/api/v1/custom-agents/{EXPERT['slug']}/", {**EXPERT, "domain": {}}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["details"]["field"] == "domain"
 
 
 def test_a_body_that_is_not_an_object_is_refused_on_create_and_replace(enterprise):
