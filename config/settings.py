@@ -248,6 +248,10 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "config.api.errors.exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Rate limits: per tenant and per user (tenants/api/throttling.py, on TenantAPIView);
+    # signed out, per client address: REMOTE_ADDR (uvicorn takes it from X-Forwarded-For
+    # only when a proxy of FORWARDED_ALLOW_IPS sent it). 0: DRF never trusts the header itself.
+    "NUM_PROXIES": 0,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Ask Panel API",
