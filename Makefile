@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test fuzz doctor bench clean
+.PHONY: install run dev test fuzz doctor bench clean
 
 $(STAMP): requirements.txt requirements-nodeps.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ install: $(STAMP)
 ## loads the agent catalog, seeds the demo tenants, serves web + worker. Ctrl-C stops all.
 run: install
 	$(PY) -m config.launcher serve
+
+## The same with Django's development server, which reloads on code changes.
+dev: install
+	$(PY) -m config.launcher dev
 
 ## Installs and runs the whole suite against real Postgres and Redis (embedded by default,
 ## in .data/test so a running `make run` is not disturbed).

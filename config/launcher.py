@@ -1,6 +1,7 @@
 """One launcher owns the embedded servers and the processes that use them.
 
     python -m config.launcher serve          # migrate, load agents, seed demo, web + worker + beat
+    python -m config.launcher dev            # the same with Django's autoreloading development server
     python -m config.launcher exec -- CMD    # run CMD with the services up (make test)
 
 It starts embedded Postgres/Redis only where DATABASE_URL / REDIS_URL are unset, hands
@@ -123,19 +124,30 @@ def _port_free(port: int) -> bool:
 DEFAULT_SETUP_COMMANDS = "load_agents load_prices seed_demo load_schedule"
 
 
-def serve_commands(root: Path, port: int) -> dict[str, list[str]]:
+def web_server_command(port: int, *, dev: bool = False) -> list[str]:
+    """uvicorn serving config.asgi with WEB_WORKERS processes (static files by WhiteNoise,
+    event streams without a thread each); `dev`: Django's autoreloading runserver."""
+    if dev:
+        return [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}"]
+    workers = os.environ.get("WEB_WORKERS", "2")
+    # Django speaks no ASGI lifespan; open event streams get 5 s to end on shutdown.
+    return [PYTHON, "-m", "uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", str(port),
+            "--workers", workers, "--lifespan", "off", "--timeout-graceful-shutdown", "5"]
+
+
+def serve_commands(root: Path, port: int, *, dev: bool = False) -> dict[str, list[str]]:
     """The processes `serve` runs side by side, by name: web server, worker, and beat (the
     periodic tasks; its schedule is in the database, any file of its own in the data dir)."""
     concurrency = os.environ.get("WORKER_CONCURRENCY", "2")
     return {
-        "web server": [PYTHON, "manage.py", "runserver", f"0.0.0.0:{port}", "--noreload"],
+        "web server": web_server_command(port, dev=dev),
         "worker": [PYTHON, "-m", "celery", "-A", "config", "worker", "-l", "INFO", "--concurrency", concurrency],
         "beat": [PYTHON, "-m", "celery", "-A", "config", "beat", "-l", "INFO",
                  "--schedule", str(root / "celerybeat-schedule")],
     }
 
 
-def serve(launcher: Launcher) -> int:
+def serve(launcher: Launcher, *, dev: bool = False) -> int:
     port = int(os.environ.get("PORT", "8000"))
     if not _port_free(port):
         raise AlreadyRunning(f"Port {port} is already in use; stop what runs there or set PORT=<another port>.")
@@ -143,7 +155,7 @@ def serve(launcher: Launcher) -> int:
     launcher.manage("migrate_schemas", "--executor", "standard")
     for step in os.environ.get("ASKPANEL_SETUP_COMMANDS", DEFAULT_SETUP_COMMANDS).split():
         launcher.manage(step)
-    children = {name: launcher.spawn(command) for name, command in serve_commands(launcher.root, port).items()}
+    children = {name: launcher.spawn(command) for name, command in serve_commands(launcher.root, port, dev=dev).items()}
     print(f"[launcher] serving on port {port}; Ctrl-C stops everything.", flush=True)
     while True:
         for name, child in children.items():
@@ -165,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="action", required=True)
     sub.add_parser("serve", help="migrate, seed, serve web + worker + beat")
+    sub.add_parser("dev", help="serve, with Django's autoreloading development server")
     run_parser = sub.add_parser("exec", help="run a command with the services up")
     run_parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
@@ -184,8 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, stop)
     try:
         launcher.acquire()
-        if args.action == "serve":
-            return serve(launcher)
+        if args.action in ("serve", "dev"):
+            return serve(launcher, dev=args.action == "dev")
         command = args.command[1:] if args.command[:1] == ["--"] else args.command
         return execute(launcher, command)
     except (AlreadyRunning, EmbeddedServiceError) as exc:

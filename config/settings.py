@@ -24,13 +24,19 @@ environ.Env.read_env(BASE_DIR / ".env")
 DEBUG = env.bool("DEBUG", default=True)
 TESTING = "pytest" in sys.modules or env.bool("ASKPANEL_TESTING", default=False)
 
+DEVELOPMENT_SECRET_KEY = "askpanel-insecure-development-key-do-not-use-in-production"
 SECRET_KEY = env.str("SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
-    SECRET_KEY = "askpanel-insecure-development-key-do-not-use-in-production"
+    SECRET_KEY = DEVELOPMENT_SECRET_KEY
     if not TESTING:
         warnings.warn("SECRET_KEY is not set: using the development default (DEBUG only).", stacklevel=1)
+elif not DEBUG and (SECRET_KEY == DEVELOPMENT_SECRET_KEY or SECRET_KEY.startswith("django-insecure-")):
+    raise ImproperlyConfigured(
+        "SECRET_KEY is a well-known development key; with DEBUG false set a long random one, e.g. "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 
 BASE_DOMAIN = env.str("BASE_DOMAIN", default="localhost").lower().strip(".")
 PORT = env.int("PORT", default=8000)
@@ -214,6 +220,20 @@ if EMBEDDINGS_THREADS < 1:
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH", default=str(BASE_DIR / ".data" / "mail"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Ask Panel <noreply@localhost>")
+
+# --- HTTPS (`manage.py check --deploy`; README "Production settings") ------------------
+# Off by default: `make run` serves plain http on localhost. Behind TLS, set them all.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^api/v1/health/$"]  # a load balancer's plain-http probe
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)  # tenants' hosts too
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# Only behind a proxy that terminates TLS and sets X-Forwarded-Proto itself (a client could
+# send the header too). uvicorn already trusts it from FORWARDED_ALLOW_IPS (127.0.0.1).
+if env.bool("BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Auth, sessions ---------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,7 +1,11 @@
+import asyncio
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
+from django.db import DatabaseError, connection
 from django.http import HttpResponse, StreamingHttpResponse
 from django_tenants.utils import schema_context
 from drf_spectacular.types import OpenApiTypes
@@ -55,6 +59,10 @@ from tenants.api.base import TENANT_ERRORS, TenantAPIView
 from tenants.api.downloads import FileDownloadView, MarkdownRenderer, PdfRenderer
 
 SSE_SECONDS = 120
+SSE_POLL_SECONDS = 0.5
+# Under ASGI every stream of a web process reads through these few threads, each keeping one
+# Postgres connection: 200 open streams hold 2 connections per process, not 200.
+SSE_READS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sse-reads")
 MAX_SEQ = 2**63 - 1  # event ids are bigints
 # Views with a second renderer would get DRF's `?format=` in the schema; the media type is
 # chosen with Accept, so the schema leaves it out.
@@ -283,8 +291,7 @@ class PanelEventsView(TenantAPIView):
             resumed.is_valid(raise_exception=True)
             after = resumed.validated_data["last_event_id"]
         if "text/event-stream" in request.headers.get("Accept", ""):
-            response = StreamingHttpResponse(self._stream(panel.pk, connection.schema_name, after),
-                                             content_type="text/event-stream")
+            response = StreamingHttpResponse(self._stream(request, panel.pk, after), content_type="text/event-stream")
             response["Cache-Control"] = "no-cache"
             response["X-Accel-Buffering"] = "no"
             return response
@@ -295,22 +302,59 @@ class PanelEventsView(TenantAPIView):
             "events": [_event(e) for e in events], "last_seq": events[-1].id if events else after,
         }).data)
 
+    @classmethod
+    def _stream(cls, request, panel_id: int, after: int):
+        """The stream in the server's own kind: Django serves an async iterator under WSGI
+        (runserver, the tests' live server) or a sync one under ASGI only by first reading
+        it to its end, which a stream of 120 s cannot wait for."""
+        schema = connection.schema_name  # the stream runs after the request's middleware is done
+        if isinstance(request._request, ASGIRequest):
+            # The request's connection would stay open (idle) until the stream ends; the
+            # stream reads through SSE_READS instead.
+            connection.close()
+            return cls._stream_async(panel_id, schema, after)
+        return cls._stream_sync(panel_id, schema, after)
+
+    @classmethod
+    def _stream_sync(cls, panel_id: int, schema: str, after: int):
+        deadline = time.monotonic() + SSE_SECONDS
+        while time.monotonic() < deadline:
+            messages, after, final = cls._read(panel_id, schema, after)
+            yield from messages
+            if final:
+                return
+            time.sleep(SSE_POLL_SECONDS)
+
+    @classmethod
+    async def _stream_async(cls, panel_id: int, schema: str, after: int):
+        """Waits without a thread; each read borrows one of SSE_READS's threads."""
+        read = sync_to_async(cls._read, thread_sensitive=False, executor=SSE_READS)
+        deadline = time.monotonic() + SSE_SECONDS
+        while time.monotonic() < deadline:
+            messages, after, final = await read(panel_id, schema, after)
+            for message in messages:
+                yield message
+            if final:
+                return
+            await asyncio.sleep(SSE_POLL_SECONDS)
+
     @staticmethod
-    def _stream(panel_id: int, schema: str, after: int):
+    def _read(panel_id: int, schema: str, after: int) -> tuple[list[str], int, bool]:
+        """One poll: the messages for the events after `after` (then `event: end` if the panel
+        is final, else a keep-alive comment), the last event's seq, and whether it is final."""
         from panels.models import Panel
 
-        deadline = time.monotonic() + SSE_SECONDS
-        with schema_context(schema):  # the stream runs after the request's middleware is done
-            while time.monotonic() < deadline:
+        try:
+            with schema_context(schema):
                 panel = Panel.objects.get(pk=panel_id)
-                for event in panel_events(panel=panel, after=after):
-                    after = event.id
-                    yield f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(_event(event))}\n\n"
-                if panel.status in FINAL:
-                    yield "event: end\ndata: {}\n\n"
-                    return
-                yield ": keep-alive\n\n"
-                time.sleep(0.5)
+                events = panel_events(panel=panel, after=after)
+        except DatabaseError:
+            connection.close()  # e.g. Postgres restarted: the next read opens a new connection
+            raise
+        messages = [f"id: {event.id}\nevent: {event.kind}\ndata: {json.dumps(_event(event))}\n\n" for event in events]
+        final = panel.status in FINAL
+        messages.append("event: end\ndata: {}\n\n" if final else ": keep-alive\n\n")
+        return messages, events[-1].id if events else after, final
 
 
 class PanelExportMarkdownView(FileDownloadView):

@@ -142,7 +142,7 @@ def test_make_run_stopped_by_sigterm_twice_leaves_nothing(data_dir):
             time.sleep(0.5)
         names = " ".join(" ".join(psutil.Process(pid).cmdline()) for pid in _of_run(data_dir, psutil.Process(make.pid))
                          if psutil.pid_exists(pid))
-        assert "runserver" in names and "worker" in names and "beat" in names and "redis-server" in names
+        assert "uvicorn" in names and "worker" in names and "beat" in names and "redis-server" in names
         processes = _of_run(data_dir, psutil.Process(make.pid))
         os.killpg(make.pid, signal.SIGTERM)
         time.sleep(0.1)
