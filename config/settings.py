@@ -72,6 +72,7 @@ SHARED_APPS = [
     "config",
     "tenants",
     "tenants.billing",
+    "tenants.audit",
     "agents",
     *DJANGO_SHARED_PARTS,
     "django.contrib.staticfiles",

@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("rag.api.urls")),
     path("", include("tenants.billing.api.urls")),
     path("", include("panels.api.analytics_urls")),
+    path("", include("tenants.audit.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("rag.urls")),
     path("", include("agents.urls")),
     path("", include("tenants.billing.urls")),  # usage and statements
+    path("", include("tenants.audit.urls")),  # the audit trail, under settings
 ]
 
 handler500 = "tenants.views.server_error"  # branded; 403 and 404 render templates/403.html, 404.html

@@ -24,6 +24,7 @@ from panels.types import panel_type_get
 from panels.types.base import PanelType
 from panels.types.hybrid import HUMAN_INPUT_HOURS
 from rag.models import Document
+from tenants.audit.services import audit_record
 from tenants.context import current_tenant
 
 logger = logging.getLogger(__name__)
@@ -249,7 +250,8 @@ def _roles_for(kind, agents: list[Agent]) -> list[str]:
     return roles
 
 
-def panel_cancel(*, panel: Panel) -> Panel:
+def panel_cancel(*, panel: Panel, user=None) -> Panel:
+    """`user` is who cancels (audited; None: the system)."""
     panel.assert_tenant()
     if panel.is_final:
         raise Conflict(f"Panel {panel.pk} is already {panel.status.lower()}; there is nothing to cancel.",
@@ -257,6 +259,8 @@ def panel_cancel(*, panel: Panel) -> Panel:
     with transaction.atomic():
         panel.transition(Status.CANCELLED, error="Cancelled by the user.")
         panel_event(panel, "status", status="cancelled")
+        audit_record(tenant=current_tenant(), action="panel_cancelled", actor=user, target_kind="panel",
+                     target_id=panel.pk, target_label=panel.query[:300])
     return panel
 
 

@@ -209,7 +209,7 @@ def _panel_page(request, panel_id, *, status=200, **extra):
 @require_POST
 def panel_page_cancel(request, panel_id):
     try:
-        panel_cancel(panel=panel_get(user=request.user, panel_id=panel_id))
+        panel_cancel(panel=panel_get(user=request.user, panel_id=panel_id), user=request.user)
     except DomainError as error:
         return _panel_page(request, panel_id, status=error.status_code, cancel_error=error.message)
     return redirect("panel-page", panel_id=panel_id)

@@ -27,9 +27,9 @@ class DocumentAdmin(admin.ModelAdmin):
     def delete_with_chunks(self, request, queryset):
         count = 0
         for document in queryset:
-            document_delete(document_id=document.id)
+            document_delete(document_id=document.id, user=request.user)
             count += 1
         messages.success(request, f"Deleted {count} document(s).")
 
     def delete_model(self, request, obj):
-        document_delete(document_id=obj.id)
+        document_delete(document_id=obj.id, user=request.user)

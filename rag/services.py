@@ -16,6 +16,7 @@ from llm.embeddings import get_embedder
 from rag.chunking import chunk_text
 from rag.extraction import ExtractionError, extract_text, file_type
 from rag.models import Chunk, Document
+from tenants.audit.services import audit_record
 from tenants.billing.services import usage_record
 from tenants.context import current_tenant
 from tenants.roles import can_manage
@@ -169,8 +170,8 @@ def document_deletable_by(*, document: Document, user) -> bool:
 
 
 def document_delete(*, document_id: int, user=None) -> None:
-    """Delete a document, its chunks and its file. `user` is who asks (the API, the pages);
-    None is for callers that already act as a tenant admin (the tenant admin site)."""
+    """Delete a document, its chunks and its file. `user` is who asks (the API, the pages,
+    the tenant admin site), checked and audited; None is for the system."""
     tenant = current_tenant()
     document = Document.objects.filter(pk=document_id).first()
     if document is None:
@@ -182,5 +183,7 @@ def document_delete(*, document_id: int, user=None) -> None:
     with transaction.atomic():
         usage_record(tenant=tenant, kind="storage_removed", key=f"storage:{tenant.pk}:{document.pk}:removed",
                      user_id=getattr(user, "pk", None), quantity=document.size, data={"document_id": document.pk})
+        audit_record(tenant=tenant, action="document_deleted", actor=user, target_kind="document",
+                     target_id=document.pk, target_label=document.title)
         document.delete()  # its chunks go with it (CASCADE)
         transaction.on_commit(lambda: document.file.storage.delete(stored))

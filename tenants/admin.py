@@ -4,6 +4,7 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, User
 
 from config.admin_sites import platform_site, tenant_site
+from tenants.audit.services import tenant_change_record, tenant_created_record, tenant_fields
 from tenants.billing.services import plan_change_record, plan_of
 from tenants.models import Domain, Tenant
 from tenants.selectors import tenant_routing_forget
@@ -53,11 +54,16 @@ class TenantAdmin(admin.ModelAdmin):
     )
 
     def save_model(self, request, obj, form, change):
-        # A plan change (tier, features, limits and budgets) is audited with who and when.
-        before = plan_of(Tenant.objects.get(pk=obj.pk)) if change else None
+        # Audited with who and when (in the admin's transaction): the tenant's creation, a plan
+        # change (tier, features, limits and budgets), its status, branding and settings.
+        stored = Tenant.objects.get(pk=obj.pk) if change else None
+        before, plan_before = (tenant_fields(stored), plan_of(stored)) if change else (None, None)
         super().save_model(request, obj, form, change)
         if change:
-            plan_change_record(tenant=obj, by=request.user, before=before, after=plan_of(obj))
+            plan_change_record(tenant=obj, by=request.user, before=plan_before, after=plan_of(obj))
+            tenant_change_record(tenant=obj, actor=request.user, before=before, after=tenant_fields(obj))
+        else:
+            tenant_created_record(tenant=obj, actor=request.user)
 
     def save_related(self, request, form, formsets, change):
         # Routing caches what it saw; forget it once the tenant and its domains are saved.
@@ -78,13 +84,14 @@ class TenantAdmin(admin.ModelAdmin):
     @admin.action(description="Suspend selected tenants")
     def suspend(self, request, queryset):
         for tenant in queryset:
-            tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, reason="Suspended by the platform.")
+            tenant_set_status(tenant=tenant, status=Tenant.Status.SUSPENDED, reason="Suspended by the platform.",
+                              actor=request.user)
         messages.success(request, f"Suspended {queryset.count()} tenant(s).")
 
     @admin.action(description="Activate selected tenants")
     def activate(self, request, queryset):
         for tenant in queryset:
-            tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE)
+            tenant_set_status(tenant=tenant, status=Tenant.Status.ACTIVE, actor=request.user)
         messages.success(request, f"Activated {queryset.count()} tenant(s).")
 
 

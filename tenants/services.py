@@ -20,13 +20,18 @@ from django_tenants.utils import schema_context
 from rest_framework.authtoken.models import Token
 
 from config.errors import Conflict, DomainError, Forbidden
+from tenants.audit.models import AuditEvent
+from tenants.audit.services import audit_record, tenant_change_record, tenant_created_record, tenant_fields
+from tenants.billing.services import plan_change_record, plan_of
 from tenants.branding import logo_validate
 from tenants.configuration import (
     ConfigurationError,
     validate_branding,
     validate_panel_defaults,
 )
+from tenants.context import current_tenant
 from tenants.models import Domain, Tenant
+from tenants.roles import role_of
 from tenants.selectors import tenant_routing_forget
 
 logger = logging.getLogger(__name__)
@@ -63,8 +68,10 @@ def tenant_create(
     limits: dict | None = None,
     branding: dict | None = None,
     panel_defaults: dict | None = None,
+    actor=None,
 ) -> Tenant:
-    """Create the tenant, its schema (migrated) and its primary domain."""
+    """Create the tenant, its schema (migrated) and its primary domain; `actor` is the
+    platform admin who asked (None: the system, e.g. a management command)."""
     if Tenant.objects.filter(schema_name=schema_name).exists():
         raise Conflict(f"A tenant with schema {schema_name!r} already exists.")
     if Domain.objects.filter(domain=domain).exists():
@@ -83,6 +90,7 @@ def tenant_create(
     try:
         tenant.save(verbosity=0)  # creates and migrates the schema
         Domain.objects.create(domain=domain, tenant=tenant, is_primary=True)
+        tenant_created_record(tenant=tenant, actor=actor)
         tenant_routing_forget(tenant, domains=[domain])
     except Exception:
         # Nothing half-made: drop what was created, then re-raise.
@@ -93,11 +101,20 @@ def tenant_create(
     return tenant
 
 
-def tenant_update_configuration(*, tenant: Tenant, **sections: dict) -> Tenant:
+PLAN_SECTIONS = {"tier", "features", "limits"}
+
+
+def tenant_update_configuration(*, tenant: Tenant, actor=None, **sections: dict) -> Tenant:
+    """Set configuration sections; audited as `actor` (None: the system)."""
+    before, plan_before = tenant_fields(tenant, sections), plan_of(tenant) if PLAN_SECTIONS & set(sections) else None
     for section, value in sections.items():
         setattr(tenant, section, value)
-    # Only these columns: the instance may come from the routing cache (up to 30 s old).
-    _validated(tenant).save(update_fields=[*sections, "updated_at"])
+    with transaction.atomic():
+        # Only these columns: the instance may come from the routing cache (up to 30 s old).
+        _validated(tenant).save(update_fields=[*sections, "updated_at"])
+        tenant_change_record(tenant=tenant, actor=actor, before=before, after=tenant_fields(tenant, sections))
+        if plan_before is not None:
+            plan_change_record(tenant=tenant, by=actor, before=plan_before, after=plan_of(tenant))
     tenant_routing_forget(tenant)
     return tenant
 
@@ -112,7 +129,7 @@ def branding_storage() -> TenantFileSystemStorage:
 
 
 def tenant_branding_set(
-    *, tenant: Tenant, branding: dict, logo: UploadedFile | None = None, remove_logo: bool = False
+    *, tenant: Tenant, branding: dict, logo: UploadedFile | None = None, remove_logo: bool = False, actor=None
 ) -> Tenant:
     """Replace the tenant's branding overrides; an uploaded logo is validated, stored under
     MEDIA_ROOT/tenants/<schema>/branding/ and served at /branding/<name>."""
@@ -131,10 +148,10 @@ def tenant_branding_set(
                 logo.seek(0)
                 storage.save(f"branding/{name}", logo)
         branding["logo_url"] = f"/branding/{name}"
-    return tenant_update_configuration(tenant=tenant, branding=branding)
+    return tenant_update_configuration(tenant=tenant, branding=branding, actor=actor)
 
 
-def tenant_panel_defaults_set(*, tenant: Tenant, panel_defaults: dict) -> Tenant:
+def tenant_panel_defaults_set(*, tenant: Tenant, panel_defaults: dict, actor=None) -> Tenant:
     panel_defaults = validate_panel_defaults(dict(panel_defaults))
     enabled = tenant.configuration.features.enabled_panel_types
     if panel_defaults.get("panel_type") and panel_defaults["panel_type"] not in enabled:
@@ -142,15 +159,18 @@ def tenant_panel_defaults_set(*, tenant: Tenant, panel_defaults: dict) -> Tenant
             "panel_defaults.panel_type",
             f"{panel_defaults['panel_type']!r} is not in this tenant's plan; choose one of {', '.join(enabled)}.",
         )
-    return tenant_update_configuration(tenant=tenant, panel_defaults=panel_defaults)
+    return tenant_update_configuration(tenant=tenant, panel_defaults=panel_defaults, actor=actor)
 
 
-def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "") -> Tenant:
+def tenant_set_status(*, tenant: Tenant, status: str, reason: str = "", actor=None) -> Tenant:
     if status not in Tenant.Status.values:
         raise ProvisioningError(f"{status!r} is not a tenant status; choose one of {', '.join(Tenant.Status.values)}.")
+    before = tenant_fields(tenant, ("status", "status_reason"))
     tenant.status = status
     tenant.status_reason = reason
-    tenant.save(update_fields=["status", "status_reason", "updated_at"])
+    with transaction.atomic():
+        tenant.save(update_fields=["status", "status_reason", "updated_at"])
+        tenant_change_record(tenant=tenant, actor=actor, before=before, after=tenant_fields(tenant, before))
     tenant_routing_forget(tenant)
     logger.info("tenant %s is now %s", tenant.schema_name, status)
     return tenant
@@ -167,13 +187,15 @@ def domain_add(*, tenant: Tenant, domain: str, is_primary: bool = False) -> Doma
 def tenant_user_ensure(*, tenant: Tenant, username: str, password: str, is_admin: bool, email: str = ""):
     """Create or update a user inside the tenant's own schema."""
     with schema_context(tenant.schema_name), transaction.atomic():
-        user, _ = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
+        user, created = get_user_model().objects.get_or_create(username=username, defaults={"email": email})
         user.is_staff = is_admin
         user.is_superuser = is_admin
         if email:
             user.email = email
         user.set_password(password)
         user.save()
+        if created:
+            _user_audit(user, AuditEvent.Action.USER_CREATED, actor=None, role={"from": None, "to": role_of(user)})
         return user
 
 
@@ -206,7 +228,12 @@ def _role_check(role: str) -> None:
         raise UserError(f"{role!r} is not a role; choose admin or member.", details={"field": "role"})
 
 
-def tenant_user_create(*, username: str, password: str, role: str = "member", email: str = ""):
+def _user_audit(user, action: str, *, actor, **changes) -> None:
+    audit_record(tenant=current_tenant(), action=action, actor=actor, target_kind="user", target_id=user.pk,
+                 target_label=user.get_username(), changes=changes)
+
+
+def tenant_user_create(*, username: str, password: str, role: str = "member", email: str = "", actor=None):
     """A new user of the current tenant; an admin may open Settings and manage users."""
     _role_check(role)
     username = username.strip()
@@ -225,17 +252,22 @@ def tenant_user_create(*, username: str, password: str, role: str = "member", em
     except ValidationError as exc:
         raise UserError(f"password: {' '.join(exc.messages)}", details={"field": "password"}) from exc
     is_admin = role == "admin"
-    return user_model.objects.create_user(
-        username, email, password, is_staff=is_admin, is_superuser=is_admin
-    )
+    with transaction.atomic():
+        user = user_model.objects.create_user(username, email, password, is_staff=is_admin, is_superuser=is_admin)
+        _user_audit(user, AuditEvent.Action.USER_CREATED, actor=actor, role={"from": None, "to": role})
+    return user
 
 
 def tenant_user_set_role(*, actor, user, role: str):
     _role_check(role)
     if user.pk == actor.pk and role != "admin":
         raise Forbidden("You cannot remove your own admin role; ask another admin to do it.")
+    before = role_of(user)
     user.is_staff = user.is_superuser = role == "admin"
-    user.save(update_fields=["is_staff", "is_superuser"])
+    with transaction.atomic():
+        user.save(update_fields=["is_staff", "is_superuser"])
+        if role != before:
+            _user_audit(user, AuditEvent.Action.USER_ROLE_CHANGED, actor=actor, role={"from": before, "to": role})
     return user
 
 
@@ -243,25 +275,53 @@ def tenant_user_deactivate(*, actor, user):
     """The user can no longer sign in; their sessions and API token stop working."""
     if user.pk == actor.pk:
         raise Forbidden("You cannot deactivate yourself; ask another admin to do it.")
+    was_active = user.is_active
     user.is_active = False
-    user.save(update_fields=["is_active"])
-    Token.objects.filter(user=user).delete()
+    with transaction.atomic():
+        user.save(update_fields=["is_active"])
+        Token.objects.filter(user=user).delete()
+        if was_active:
+            _user_audit(user, AuditEvent.Action.USER_DEACTIVATED, actor=actor, is_active={"from": True, "to": False})
     return user
 
 
-def tenant_user_reactivate(*, user):
+def tenant_user_reactivate(*, user, actor=None):
+    was_active = user.is_active
     user.is_active = True
-    user.save(update_fields=["is_active"])
+    with transaction.atomic():
+        user.save(update_fields=["is_active"])
+        if not was_active:
+            _user_audit(user, AuditEvent.Action.USER_REACTIVATED, actor=actor, is_active={"from": False, "to": True})
     return user
+
+
+def _token_audit(user, action: str, **changes) -> None:
+    """A user's own token: they are the actor; the key never reaches the trail."""
+    audit_record(tenant=current_tenant(), action=action, actor=user, target_kind="token", target_id=user.pk,
+                 target_label=user.get_username(), changes=changes)
 
 
 def token_create(*, user) -> str:
     """A new API token for the user (replacing any previous one); the key is returned once."""
     with transaction.atomic():
-        Token.objects.filter(user=user).delete()
-        return Token.objects.create(user=user).key
+        replaced, _ = Token.objects.filter(user=user).delete()
+        key = Token.objects.create(user=user).key
+        _token_audit(user, AuditEvent.Action.TOKEN_CREATED, replaced=bool(replaced))
+        return key
+
+
+def token_obtain(*, user) -> Token:
+    """The user's token, created if they have none (POST auth/token/)."""
+    with transaction.atomic():
+        token, created = Token.objects.get_or_create(user=user)
+        if created:
+            _token_audit(user, AuditEvent.Action.TOKEN_CREATED, replaced=False)
+    return token
 
 
 def token_revoke(*, user) -> bool:
-    deleted, _ = Token.objects.filter(user=user).delete()
+    with transaction.atomic():
+        deleted, _ = Token.objects.filter(user=user).delete()
+        if deleted:
+            _token_audit(user, AuditEvent.Action.TOKEN_REVOKED)
     return bool(deleted)

@@ -131,6 +131,7 @@ def settings_branding(request):
                     branding=form.branding(logo_url=current.logo_url),
                     logo=form.cleaned_data["logo"],
                     remove_logo=form.cleaned_data["remove_logo"],
+                    actor=request.user,
                 )
             except DomainError as exc:
                 add_domain_error(form, exc)
@@ -168,7 +169,8 @@ def settings_defaults(request):
         form = PanelDefaultsForm(request.POST, enabled_panel_types=enabled)
         if form.is_valid():
             try:
-                services.tenant_panel_defaults_set(tenant=request.tenant, panel_defaults=form.cleaned_data)
+                services.tenant_panel_defaults_set(tenant=request.tenant, panel_defaults=form.cleaned_data,
+                                                   actor=request.user)
             except DomainError as exc:
                 add_domain_error(form, exc)
             else:
@@ -188,7 +190,7 @@ def settings_users(request):
     form = UserCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.tenant_user_create(**form.cleaned_data)
+            user = services.tenant_user_create(**form.cleaned_data, actor=request.user)
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
@@ -224,7 +226,7 @@ def settings_user_active(request, user_id: int):
     user = get_object_or_404(get_user_model(), pk=user_id)
     try:
         if request.POST.get("active") == "1":
-            services.tenant_user_reactivate(user=user)
+            services.tenant_user_reactivate(user=user, actor=request.user)
             messages.success(request, f"{user.username} can sign in again.")
         else:
             services.tenant_user_deactivate(actor=request.user, user=user)

@@ -201,7 +201,7 @@ class PanelCancelView(TenantAPIView):
     @extend_schema(operation_id="panels_cancel", summary="Cancel a panel that is not final yet", request=None,
                    responses={200: PanelSummarySerializer, **errors(*TENANT_ERRORS, 409)})
     def post(self, request, panel_id):
-        panel = panel_cancel(panel=panel_get(user=request.user, panel_id=panel_id))
+        panel = panel_cancel(panel=panel_get(user=request.user, panel_id=panel_id), user=request.user)
         return Response(PanelSummarySerializer(panel).data)
 
 

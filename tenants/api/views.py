@@ -1,13 +1,13 @@
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
-from rest_framework.authtoken.models import Token
 from rest_framework.response import Response
 
 from config.api.schema import errors
 from config.errors import DomainError
 from tenants.api.base import TENANT_ERRORS, TenantActive, TenantAPIView
 from tenants.api.serializers import TenantSerializer
+from tenants.services import token_obtain
 from tenants.throttling import signin_check, signin_failure_record, signin_success_record
 
 
@@ -46,8 +46,7 @@ class TokenObtainView(TenantAPIView):
             signin_failure_record(username=username, ip=ip)
             raise InvalidCredentials("Unable to sign in with that username and password on this tenant.")
         signin_success_record(username=username)
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response(self.OutputSerializer(token).data)
+        return Response(self.OutputSerializer(token_obtain(user=user)).data)
 
 
 class TenantDetailView(TenantAPIView):

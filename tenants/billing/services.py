@@ -12,6 +12,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from config.errors import DomainError
+from tenants.audit.models import AuditEvent
+from tenants.audit.services import audit_record, changes_between
 from tenants.billing.models import PlanChange, Price, UsageEvent
 
 logger = logging.getLogger(__name__)
@@ -88,9 +90,13 @@ def prices_load(path: Path = PRICES_FILE) -> dict:
 
 
 def plan_change_record(*, tenant, by, before: dict, after: dict) -> PlanChange | None:
-    """Audit a plan change (tier, features, limits); nothing when nothing changed."""
+    """Audit a plan change (tier, features, limits) by `by` (a platform admin, or None for
+    the system): the whole plan before and after here, what changed in the tenant's audit
+    trail; nothing when nothing changed."""
     if before == after:
         return None
+    audit_record(tenant=tenant, action=AuditEvent.Action.PLAN_CHANGED, actor=by, target_kind="tenant",
+                 target_id=tenant.pk, target_label=tenant.name, changes=changes_between(before, after))
     return PlanChange.objects.create(tenant=tenant, changed_by=by, before=before, after=after)
 
 

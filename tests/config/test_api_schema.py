@@ -26,7 +26,7 @@ OPERATION_IDS = {
     "panel_templates_list", "panel_templates_create", "panel_templates_get", "panel_templates_replace",
     "panel_templates_delete", "panel_templates_favourite", "panel_templates_unfavourite",
     "custom_agents_list", "custom_agents_create", "custom_agents_get", "custom_agents_replace", "custom_agents_delete",
-    "analytics_get",
+    "analytics_get", "audit_list",
 }
 BODYLESS_WRITES = {"panels_cancel", "panel_templates_favourite"}  # POSTs that take no request body
 COMPONENTS = {
@@ -40,6 +40,7 @@ COMPONENTS = {
     "PanelTemplate", "PanelTemplateInputRequest", "UnavailableExpert",
     "PaginatedPanelTemplateList",
     "CustomAgent", "CustomAgentInputRequest", "PaginatedCustomAgentList", "Analytics",
+    "AuditEvent", "PaginatedAuditEventList",
 }
 FILE_MEDIA_TYPES = {"application/pdf", "text/markdown", "text/event-stream", "text/csv"}
 ERROR_REF = "#/components/schemas/Error"

@@ -107,6 +107,8 @@ ADMIN_ONLY = {
     ("GET", "/api/v1/usage/statements/{month}.csv"),
     ("GET", "/api/v1/usage/statements/{month}.pdf"),
     ("GET", "/api/v1/analytics/"),
+    ("GET", "/api/v1/audit/"),
+    ("GET", "/settings/audit/"),
     *((method, path) for path in (
         "/settings/", "/settings/branding/", "/settings/defaults/", "/settings/users/", "/settings/tokens/",
         "/experts/private/new/", "/experts/private/{slug}/edit/", "/experts/private/{slug}/delete/")

@@ -84,6 +84,7 @@ def tenant_data(tenant, *, extra: bool) -> dict:
     from panels.models import Contribution
     from panels.orchestration.runner import panel_run
     from rag.models import Chunk
+    from rag.services import document_delete
     from tenants.services import tenant_branding_set
     from tests.panels.pages import experts
 
@@ -114,7 +115,11 @@ def tenant_data(tenant, *, extra: bool) -> dict:
         api.post("/api/v1/panel-templates/", template_body(f"Second review {mark}", catalog_experts),
                  content_type="application/json")
         api.post("/api/v1/custom-agents/", private_expert(FOREIGN_SLUG, mark), content_type="application/json")
+    # An audited change naming the tenant's marker (its audit trail must never show on the other's).
+    retired = make_document(tenant, "retired.md", DEVICE_NOTE + f"\n\nRetired {mark}.".encode(),
+                            title=f"Retired note {mark}", user=admin)
     with schema_context(schema):
+        document_delete(document_id=retired.pk, user=admin)
         contributions = set(Contribution.objects.values_list("id", flat=True))
         chunks = set(Chunk.objects.values_list("id", flat=True))
     return {
