@@ -12,6 +12,7 @@ from tests.conftest import make_user, page_client
 
 pytestmark = pytest.mark.django_db
 SECRET = 876_541
+SHOWN = "876,541"  # as the page writes it (thousands grouped)
 
 
 def seed(tenant, user, tokens, key, cost="0.05"):
@@ -29,6 +30,7 @@ def test_an_admin_sees_charts_budgets_top_users_and_statement_links(alpha, admin
     for chart in ("chart-tokens-by-model", "chart-cost-by-model", "chart-tokens-by-panel-type", "chart-users"):
         assert chart in text
     assert 'role="meter"' in text and "member" in text and "socratic" in text
+    assert f"<dd>{SHOWN}</dd>" in text  # the month's tokens, grouped for reading
     assert f"/usage/statements/{month_of():%Y-%m}.csv" in text and f"/usage/statements/{month_of():%Y-%m}.pdf" in text
     assert 'href="/usage/" aria-current="page"' in text
 
@@ -37,7 +39,7 @@ def test_a_member_sees_their_own_usage_and_no_statements(alpha, admin, member):
     seed(alpha, admin, SECRET, "a")
     seed(alpha, member, 321, "m")
     text = page_client(alpha, member).get("/usage/").content.decode()
-    assert "Usage: your own" in text and "321" in text and str(SECRET) not in text and "chart-users" not in text
+    assert "Usage: your own" in text and "321" in text and SHOWN not in text and "chart-users" not in text
     assert "Statements" not in text
     assert page_client(alpha, member).get(f"/usage/statements/{month_of():%Y-%m}.csv").status_code == 403
 
@@ -74,7 +76,8 @@ def test_another_tenants_pages_show_none_of_alphas_figures(alpha, beta, admin, m
     beta_client = page_client(beta, beta_admin)
     for path in ("/usage/", f"/usage/statements/{month_of():%Y-%m}.csv", "/"):
         response = beta_client.get(path)
-        assert response.status_code == 200 and str(SECRET).encode() not in response.content
+        assert response.status_code == 200
+        assert str(SECRET).encode() not in response.content and SHOWN.encode() not in response.content
     # alpha's session cookie on beta's host is not a session there.
     alpha_client = page_client(alpha, admin)
     cookie = alpha_client.cookies["sessionid"].value
@@ -83,4 +86,4 @@ def test_another_tenants_pages_show_none_of_alphas_figures(alpha, beta, admin, m
     assert stranger.get("/usage/").status_code == 302
     # X-Tenant-ID naming alpha on beta's host does not switch the page's tenant.
     response = page_client(beta, beta_admin, HTTP_X_TENANT_ID="alpha").get("/usage/")
-    assert str(SECRET).encode() not in response.content
+    assert response.status_code == 200 and SHOWN.encode() not in response.content
