@@ -59,6 +59,10 @@ class Limits:
     monthly_token_budget: int = 2_000_000
     monthly_cost_budget_usd: int = 25
     budget_soft_limit_percent: int = 80
+    # API requests a minute (tenants/api/throttling.py): all the tenant's users and tokens
+    # together, and each user (or, signed out, each client address); over it: 429 throttled.
+    api_requests_per_minute: int = 1_200
+    api_requests_per_minute_per_user: int = 600
 
 
 @dataclass(frozen=True)
@@ -114,6 +118,8 @@ TIER_PRESETS: dict[str, dict[str, dict]] = {
             "max_storage_mb": 1_000,
             "monthly_token_budget": 50_000_000,
             "monthly_cost_budget_usd": 500,
+            "api_requests_per_minute": 6_000,
+            "api_requests_per_minute_per_user": 1_200,
         },
     },
     "enterprise": {
@@ -131,6 +137,8 @@ TIER_PRESETS: dict[str, dict[str, dict]] = {
             "max_custom_agents": 200,
             "monthly_token_budget": 1_000_000_000,
             "monthly_cost_budget_usd": 20_000,
+            "api_requests_per_minute": 30_000,
+            "api_requests_per_minute_per_user": 3_000,
         },
     },
 }
@@ -146,7 +154,11 @@ LIMIT_CEILINGS = {
     "monthly_token_budget": 100_000_000_000,
     "monthly_cost_budget_usd": 10_000_000,
     "budget_soft_limit_percent": 100,
+    "api_requests_per_minute": 1_000_000,
+    "api_requests_per_minute_per_user": 1_000_000,
 }
+# A rate of 0 would shut the API; the plan's `api_access` feature is the switch for that.
+RATE_LIMITS = ("api_requests_per_minute", "api_requests_per_minute_per_user")
 
 COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 FONT = re.compile(r"^[A-Za-z0-9 ,'\"\-]{1,200}$")
@@ -181,6 +193,9 @@ def validate_limits(data: dict) -> dict:
             raise ConfigurationError(f"limits.{key}", f"cannot be negative (got {value}).")
         if key == "budget_soft_limit_percent" and value < 1:
             raise ConfigurationError(f"limits.{key}", f"must be a percentage from 1 to 100 (got {value}).")
+        if key in RATE_LIMITS and value < 1:
+            raise ConfigurationError(
+                f"limits.{key}", f"must be at least 1 (got {value}); API tokens are turned off with features.api_access instead.")
         if value > LIMIT_CEILINGS[key]:
             raise ConfigurationError(f"limits.{key}", f"cannot exceed {LIMIT_CEILINGS[key]} (got {value}).")
     return data

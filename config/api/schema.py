@@ -21,7 +21,9 @@ ERROR_DESCRIPTIONS = {
     409: "The request conflicts with the object's current state.",
     413: "The file or the request body is too large.",
     415: "The Content-Type, or the uploaded file's type, is not one this endpoint accepts.",
-    429: "A limit was reached; `Retry-After` says how many seconds to wait when waiting helps.",
+    429: "A limit was reached: the API's requests a minute (`throttled`: the user's or the tenant's, "
+         "see `details.limit`) or a limit of the plan; `Retry-After` says how many seconds to wait "
+         "when waiting helps.",
     502: "The model or embedding provider answered with an error.",
     503: "A provider or a service this endpoint needs is unavailable; try again later.",
 }

@@ -8,14 +8,16 @@ from rest_framework.authentication import TokenAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.views import APIView
 
+from tenants.api.throttling import TenantRateThrottle, UserRateThrottle
 from tenants.context import TenantContextMissing
 from tenants.middleware import TENANT_HEADER
 from tenants.models import SCHEMA_NAME
 
 # The errors any tenant endpoint can answer: a malformed X-Tenant-ID or invalid input (400),
 # no or a wrong token (401), a suspended tenant, another tenant's host or no API access on
-# the plan (403), an unknown tenant (404). Views list these plus their own.
-TENANT_ERRORS = (400, 401, 403, 404)
+# the plan (403), an unknown tenant (404), too many requests (429, tenants/api/throttling.py).
+# Views list these plus their own.
+TENANT_ERRORS = (400, 401, 403, 404, 429)
 
 TENANT_HEADER_PARAMETER = OpenApiParameter(
     TENANT_HEADER, str, OpenApiParameter.HEADER, required=False, pattern=SCHEMA_NAME.pattern,
@@ -47,6 +49,14 @@ class TenantAPIView(APIView):
 
     permission_classes = [TenantActive, permissions.IsAuthenticated]
     parser_classes = [JSONParser]
+    throttle_classes = [UserRateThrottle, TenantRateThrottle]
+
+    def check_throttles(self, request):
+        """The first limit reached refuses the request and says which (DRF's own raises a
+        bare Throttled); a user over their own limit does not use up the tenant's."""
+        for throttle in self.get_throttles():
+            if not throttle.allow_request(request, self):
+                raise throttle.refusal()
 
     @property
     def tenant(self):

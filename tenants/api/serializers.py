@@ -31,6 +31,8 @@ class TenantLimitsSerializer(serializers.Serializer):
     monthly_token_budget = serializers.IntegerField(help_text="Tokens a month (the hard limit).")
     monthly_cost_budget_usd = serializers.IntegerField(help_text="USD a month (the hard limit).")
     budget_soft_limit_percent = serializers.IntegerField(help_text="Share of a budget that warns (banner, email).")
+    api_requests_per_minute = serializers.IntegerField(help_text="API requests a minute, all users together.")
+    api_requests_per_minute_per_user = serializers.IntegerField(help_text="API requests a minute, per user.")
 
 
 class TenantBrandingSerializer(serializers.Serializer):

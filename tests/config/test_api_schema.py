@@ -136,8 +136,8 @@ def operation_problems(where: str, operation: dict, schema: dict) -> list[str]:
 def _errors_needed(operation: dict, schema: dict) -> set[str]:
     needed = {"400"} if operation.get("parameters") or operation.get("requestBody") else set()
     tenant_scoped = any(_resolve(p, schema)["name"] == "X-Tenant-ID" for p in operation.get("parameters", []))
-    if tenant_scoped:
-        needed |= {"400", "403", "404"}
+    if tenant_scoped:  # 429: every tenant operation is rate-limited (tenants/api/throttling.py)
+        needed |= {"400", "403", "404", "429"}
     if any("tokenAuth" in requirement for requirement in operation.get("security", [])):
         needed.add("401")
     if operation.get("requestBody"):
