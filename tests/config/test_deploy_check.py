@@ -29,7 +29,7 @@ PRODUCTION_ENV = {
 def _manage(*args: str, **settings: str) -> subprocess.CompletedProcess:
     """manage.py with the development defaults, except the `settings` given."""
     env = {name: value for name, value in os.environ.items() if name not in PRODUCTION_ENV}
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**env, **settings},
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, env={**env, **settings}, check=False,
                           capture_output=True, text=True, timeout=180)
 
 
