@@ -173,14 +173,17 @@ def web_server_processes(launcher_pid: int, port: int) -> list:
     port, and that process's descendants (e.g. the workers of a multi-process server)."""
     import psutil
 
-    descendants = psutil.Process(launcher_pid).children(recursive=True)
-    for process in descendants:  # parents come before their children
+    def listening(process) -> bool:
         try:
-            listening = any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
-                            for c in process.net_connections(kind="tcp"))
+            return any(c.status == psutil.CONN_LISTEN and c.laddr.port == port
+                       for c in process.net_connections(kind="tcp"))
         except psutil.Error:
-            continue
-        if listening:
+            return False
+
+    listeners = [process for process in psutil.Process(launcher_pid).children(recursive=True) if listening(process)]
+    pids = {process.pid for process in listeners}
+    for process in listeners:
+        if process.ppid() not in pids:  # workers inherit the socket from the server's main process
             return [process, *process.children(recursive=True)]
     return []
 
@@ -465,6 +468,7 @@ class Results:
         self.errors = defaultdict(int)
         self.throttled = defaultdict(int)  # 429s
         self.cross_tenant = defaultdict(int)
+        self.own_marker = defaultdict(int)  # answers holding their own tenant's marker: the check sees data
         self.samples = []  # a few errors to show
 
     def foreign(self, body: bytes, own: str) -> bool:
@@ -494,7 +498,8 @@ async def api_client(number: int, seed: int, port: int, tenant: dict, user: dict
             elif endpoint == "search":
                 path = "/api/v1/search/?" + urllib.parse.urlencode({"q": rng.choice(SEARCHES), "k": 8})
             elif endpoint == "recommend":
-                path = "/api/v1/agents/recommend/?" + urllib.parse.urlencode({"q": rng.choice(QUESTIONS), "k": 5})
+                question = f"{rng.choice(QUESTIONS)} ({tenant['marker']})"  # echoed back in the answer
+                path = "/api/v1/agents/recommend/?" + urllib.parse.urlencode({"q": question, "k": 5})
             else:
                 method, path, created = "POST", "/api/v1/panels/", created + 1
                 payload = {"query": f"{rng.choice(QUESTIONS)} ({tenant['marker']} load {seed}.{number}.{created})",
@@ -514,6 +519,8 @@ async def api_client(number: int, seed: int, port: int, tenant: dict, user: dict
             elif status != EXPECTED.get(endpoint, 200):
                 results.errors[endpoint] += 1
                 results.sample(f"{endpoint} {method} {path}: {status} {body[:200]!r}")
+            if tenant["marker"].encode() in body:
+                results.own_marker[endpoint] += 1
             if results.foreign(body, tenant["marker"]):
                 results.cross_tenant[endpoint] += 1
                 results.sample(f"{endpoint} {method} {path}: ANOTHER TENANT'S MARKER in {body[:300]!r}")
@@ -663,7 +670,7 @@ def report(results: Results, streams: list[Stream], elapsed: float, args, probe:
           f"(think time {args.think:g} s +-50 %) with {args.streams} SSE streams open")
     print(f"web server: {probe.command}")
     print(f"{'endpoint':<10} {'count':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'errors':>7} "
-          f"{'429':>5} {'cross':>6}  goal")
+          f"{'429':>5} {'cross':>6} {'own':>6}  goal")
     p95 = {}
     for endpoint in MIX:
         times = results.times[endpoint]
@@ -676,11 +683,14 @@ def report(results: Results, streams: list[Stream], elapsed: float, args, probe:
             met = endpoint in p95 and p95[endpoint] * 1000 <= GOALS_MS[endpoint]
             goal = f"p95 <= {GOALS_MS[endpoint]} ms: {'met' if met else 'NOT met'}"
         print(f"{endpoint:<10} {len(times):>7} {len(times) / elapsed:>7.1f} {figures} {results.errors[endpoint]:>7} "
-              f"{results.throttled[endpoint]:>5} {results.cross_tenant[endpoint]:>6}  {goal}")
+              f"{results.throttled[endpoint]:>5} {results.cross_tenant[endpoint]:>6} "
+              f"{results.own_marker[endpoint]:>6}  {goal}")
     answered = sum(len(times) for times in results.times.values())
     errors, cross = sum(results.errors.values()), sum(results.cross_tenant.values())
     print(f"{'all':<10} {answered:>7} {answered / elapsed:>7.1f}{'':27} {errors:>7} "
-          f"{sum(results.throttled.values()):>5} {cross:>6}")
+          f"{sum(results.throttled.values()):>5} {cross:>6} {sum(results.own_marker.values()):>6}")
+    print("(429: refused by a rate or plan limit, not counted as errors; cross: answers holding another tenant's "
+          "marker; own: answers holding their own tenant's marker, i.e. tenant data the check looked at)")
 
     opened = sum(1 for stream in streams if stream.opened)
     gaps = [gap for stream in streams for gap in stream.gaps]
@@ -741,6 +751,7 @@ def main() -> None:
     log_path = DATA_DIR / "launcher.log"
     started = time.perf_counter()
     launcher = launcher_start(port, log_path)
+    tenants = []
     try:
         launcher_wait(launcher, port, log_path)
         print(f"service up on port {port} in {time.perf_counter() - started:.0f} s (data {DATA_DIR}, log {log_path})")
@@ -750,13 +761,14 @@ def main() -> None:
         ALL_MARKERS.extend(t["marker"] for t in tenants)
         print(f"{args.tenants} tenants ready in {time.perf_counter() - started:.0f} s: {len(USERS)} users, "
               f"{len(DOCUMENTS)} documents, {args.completed} completed and {args.waiting} waiting panels each")
-
         probe = ServerProbe(launcher.pid, port)
         results, streams, elapsed = asyncio.run(run_load(port, tenants, args, probe))
         report(results, streams, elapsed, args, probe)
-        print(f"deleted the {load_panels_delete(tenants)} panels the load created")
     finally:
         launcher_stop(launcher)
+    # Once the worker is stopped (it may be running one of them); Postgres stays up while
+    # this process holds it.
+    print(f"deleted the {load_panels_delete(tenants)} panels the load created")
 
 
 if __name__ == "__main__":
