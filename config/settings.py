@@ -187,6 +187,10 @@ CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_QUEUE", default="askpanel")
 # running twice with a per-panel lock, so a short value only costs a re-check.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis restarted: the worker and the web server reconnect by themselves; a panel's run goes
+# on (its state is in Postgres). A message lost with Redis's data is requeued by
+# panels.requeue_stale; a redelivered one finds its panel finished or resumes it.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
@@ -202,7 +206,11 @@ LLM_API_KEY = env.str("LLM_API_KEY", default="")
 # Fernet keys for tenants' LLM keys at rest (tenants/secrets.py): the first encrypts, all decrypt.
 LLM_KEY_ENCRYPTION_KEYS = env.list("LLM_KEY_ENCRYPTION_KEYS", default=[])
 LLM_TIMEOUT_S = env.float("LLM_TIMEOUT_S", default=60.0)
-LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=4)
+# Retries with backoff (llm/client.py RetryPolicy): waits of 1, 2, 4, 8, 16, 20, 20 s (+/-25%)
+# between 8 attempts, at least 53 s in all: an endpoint down for 30 s does not fail a panel.
+LLM_MAX_ATTEMPTS = env.int("LLM_MAX_ATTEMPTS", default=8)
+LLM_RETRY_BASE_DELAY_S = env.float("LLM_RETRY_BASE_DELAY_S", default=1.0)
+LLM_RETRY_MAX_DELAY_S = env.float("LLM_RETRY_MAX_DELAY_S", default=20.0)
 LLM_MAX_TOKENS_PER_CALL = env.int("LLM_MAX_TOKENS_PER_CALL", default=16_000)
 EMBEDDINGS_PROVIDER = env.str("EMBEDDINGS_PROVIDER", default="local")
 EMBEDDINGS_MODEL = env.str("EMBEDDINGS_MODEL", default="text-embedding-3-small")

@@ -21,11 +21,20 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class RetryPolicy:
+    """Up to `max_attempts` calls; before attempt n+1 a wait of base * 2**(n-1) seconds,
+    capped at `max_delay_s`, +/- `jitter` (or the server's Retry-After, capped too)."""
+
     max_attempts: int = 4
     base_delay_s: float = 0.5
     max_delay_s: float = 20.0
     jitter: float = 0.25  # +/- this fraction of the delay
     sleep: Callable[[float], None] = time.sleep
+
+    @classmethod
+    def from_settings(cls, **overrides) -> "RetryPolicy":
+        """The production schedule: LLM_MAX_ATTEMPTS, LLM_RETRY_BASE_DELAY_S, LLM_RETRY_MAX_DELAY_S."""
+        return cls(**{"max_attempts": settings.LLM_MAX_ATTEMPTS, "base_delay_s": settings.LLM_RETRY_BASE_DELAY_S,
+                      "max_delay_s": settings.LLM_RETRY_MAX_DELAY_S, **overrides})
 
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -105,7 +114,7 @@ class LLMClient:
     ):
         self.provider = provider
         self.price = price  # USD per million input and output tokens (tenants/billing), read once
-        self.retry = retry or RetryPolicy()
+        self.retry = retry or RetryPolicy.from_settings()
         self.budget = budget or TokenBudget(None)
         self.max_tokens_per_call = max_tokens_per_call or settings.LLM_MAX_TOKENS_PER_CALL
         self.recorders = list(recorders or [])

@@ -84,7 +84,7 @@ def llm_client(*, tenant=None, budget: TokenBudget | None = None, recorders=None
     provider = provider or chat_provider(provider_settings(tenant))
     return LLMClient(
         provider,
-        retry=retry or RetryPolicy(max_attempts=settings.LLM_MAX_ATTEMPTS),
+        retry=retry or RetryPolicy.from_settings(),
         budget=budget,
         recorders=recorders,
         price=None if provider.name == "offline" else price_get(provider=provider.name, model=provider.model),

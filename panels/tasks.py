@@ -1,16 +1,23 @@
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from tenants.tasks import TenantRequiredTask
 
+# The database went away under a run (a restart, a failover): the run is sent again, after
+# 2, 4, 8 ... 60 s, and resumes at its first unfinished round (nothing is repeated). After
+# the last retry the panel, still in a run state, is left to the heartbeat requeue.
+DATABASE_LOST = {"autoretry_for": (OperationalError, InterfaceError), "retry_backoff": 2, "retry_backoff_max": 60,
+                 "retry_jitter": False, "max_retries": 10}
 
-@shared_task(base=TenantRequiredTask, name="panels.run", acks_late=True)
+
+@shared_task(base=TenantRequiredTask, name="panels.run", acks_late=True, **DATABASE_LOST)
 def panel_run_task(panel_id: int) -> str:
     from panels.orchestration.runner import panel_run
 
     return panel_run(panel_id=panel_id).status
 
 
-@shared_task(base=TenantRequiredTask, name="panels.input_deadline", acks_late=True)
+@shared_task(base=TenantRequiredTask, name="panels.input_deadline", acks_late=True, **DATABASE_LOST)
 def panel_input_deadline_task(panel_id: int) -> str:
     from panels.orchestration.runner import panel_input_deadline
 

@@ -5,7 +5,9 @@ protocol and the Anthropic messages protocol, with scripted faults.
         server.script("chat", Reply(status=429, headers={"Retry-After": "0.05"}), Reply(text="..."))
         OpenAIProvider(model="gpt-4o-mini", api_key="k", base_url=server.openai_base_url)
 
-Used by the tests and by bench/panels.py (fixed latency per answer).
+Used by the tests and by bench/panels.py (fixed latency per answer). `down()` and `up()`
+take the endpoint away and bring it back on the same port (an outage: connections are
+refused meanwhile).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
@@ -59,25 +62,51 @@ class FakeLLMServer:
         self.requests: list[dict] = []
         self._scripts: dict[str, deque] = {"chat": deque(), "messages": deque(), "embeddings": deque()}
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._connections: set[socket.socket] = set()
+        self._bind(0)
+
+    def _bind(self, port: int) -> None:
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler())  # SO_REUSEADDR: same port again
         self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self.serving = False
 
     # --- control ---------------------------------------------------------------
     def __enter__(self):
         self._thread.start()
+        self.serving = True
         return self
 
     def __exit__(self, *exc):
         self.stop()
 
     def stop(self):
-        self._server.shutdown()
-        self._server.server_close()
+        if self.serving:
+            self._server.shutdown()
+            self._server.server_close()
+            self.serving = False
+            with self._lock:  # kept-alive connections too: a stopped endpoint answers nothing
+                open_connections, self._connections = self._connections, set()
+            for sock in open_connections:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def down(self) -> None:
+        """The endpoint goes away: nothing listens on its port (connections are refused)."""
+        self.stop()
+
+    def up(self) -> None:
+        """The endpoint is back, on the same port (clients keep their base URL)."""
+        if not self.serving:
+            self._bind(self.port)
+            self.__enter__()
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     @property
     def openai_base_url(self) -> str:
@@ -112,6 +141,16 @@ class FakeLLMServer:
 
             def log_message(self, *args):
                 pass
+
+            def setup(self):
+                super().setup()
+                with server._lock:
+                    server._connections.add(self.connection)
+
+            def finish(self):
+                with server._lock:
+                    server._connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
@@ -175,15 +214,15 @@ class FakeLLMServer:
 
             def _send(self, status, body, headers=None):
                 data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                for name, value in (headers or {}).items():
-                    self.send_header(name, value)
-                self.end_headers()
-                try:
+                try:  # the client may be gone (it timed out, or the endpoint went down meanwhile)
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in (headers or {}).items():
+                        self.send_header(name, value)
+                    self.end_headers()
                     self.wfile.write(data)
                 except (BrokenPipeError, ConnectionResetError):
-                    pass
+                    self.close_connection = True
 
         return Handler
