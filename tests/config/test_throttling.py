@@ -4,6 +4,7 @@ with Retry-After. Small limits are set on the test tenants rather than sending t
 of requests. A test that sends requests against a small limit starts in a fresh minute's
 window with time to spare (`window`), since the counters start again every clock minute."""
 
+import json
 import time
 
 import pytest
@@ -58,7 +59,7 @@ def make_user(tenant, username: str):
 
 
 def limit(tenant, *, per_user: int, per_tenant: int):
-    """As a platform admin sets them (the service the admin site and commands use)."""
+    """Through the configuration service (the platform admin's form: platform_admin_sets_limits)."""
     tenant_update_configuration(tenant=tenant, limits={
         "api_requests_per_minute_per_user": per_user, "api_requests_per_minute": per_tenant})
 
@@ -157,19 +158,55 @@ def test_one_tenant_exhausting_its_limits_never_throttles_another_even_for_the_s
     assert tenant_count == {"alpha": 4, "beta": 2}
 
 
+def platform_admin():
+    """A client of the platform admin site (localhost), signed in as a platform admin."""
+    with schema_context("public"):  # a request to a tenant's host leaves its schema active
+        root, _ = get_user_model().objects.get_or_create(username="root", is_staff=True, is_superuser=True)
+        admin = api_client(host="localhost")
+        admin.force_login(root)
+    return admin
+
+
+def platform_admin_sets_limits(tenant, limits: dict):
+    """A platform admin saves the tenant's limits in the platform admin site (localhost)."""
+    admin = platform_admin()
+    domain = tenant.domains.get()
+    form = {
+        "name": tenant.name, "tier": tenant.tier, "status": tenant.status, "status_reason": tenant.status_reason,
+        **{section: json.dumps(getattr(tenant, section)) for section in ("features", "branding", "panel_defaults", "llm")},
+        "limits": json.dumps(limits), "llm_api_key": "",
+        "domains-TOTAL_FORMS": "1", "domains-INITIAL_FORMS": "1", "domains-MIN_NUM_FORMS": "0",
+        "domains-MAX_NUM_FORMS": "1000", "domains-0-id": str(domain.pk), "domains-0-tenant": str(tenant.pk),
+        "domains-0-domain": domain.domain, "domains-0-is_primary": "on", "_save": "Save",
+    }
+    response = admin.post(f"/admin/tenants/tenant/{tenant.pk}/change/", form)
+    assert response.status_code == 302 and response["Location"] == "/admin/tenants/tenant/", response.content[-2000:]
+
+
 def test_a_platform_admin_raising_the_limit_applies_at_once(alpha):
     limit(alpha, per_user=1, per_tenant=1)
     client = api_client(alpha, token=make_token(alpha, make_user(alpha, "alice")))
     assert [client.get(URL).status_code for _ in range(2)] == [200, 429]
 
-    limit(alpha, per_user=3, per_tenant=3)
+    platform_admin_sets_limits(alpha, {"api_requests_per_minute_per_user": 3, "api_requests_per_minute": 3})
     assert [client.get(URL).status_code for _ in range(2)] == [200, 429]  # 3 of 3 used, then refused
-    assert client.get(URL).status_code == 429
 
-    limit(alpha, per_user=10, per_tenant=10)
+    platform_admin_sets_limits(alpha, {"api_requests_per_minute_per_user": 10, "api_requests_per_minute": 10})
     body = client.get(URL).json()
     assert body["limits"]["api_requests_per_minute_per_user"] == 10
     assert body["limits"]["api_requests_per_minute"] == 10
+
+
+def test_a_limit_of_zero_is_refused_in_the_platform_admin(alpha):
+    admin = platform_admin()
+    refused = admin.post(f"/admin/tenants/tenant/{alpha.pk}/change/", {
+        "name": alpha.name, "tier": alpha.tier, "status": alpha.status, "features": "{}", "branding": "{}",
+        "panel_defaults": "{}", "llm": "{}", "limits": json.dumps({"api_requests_per_minute": 0}),
+        "domains-TOTAL_FORMS": "0", "domains-INITIAL_FORMS": "0", "_save": "Save"})
+    assert refused.status_code == 200  # the form again, with the error
+    assert "limits.api_requests_per_minute: must be at least 1" in refused.content.decode()
+    alpha.refresh_from_db()
+    assert "api_requests_per_minute" not in alpha.limits
 
 
 def test_the_counters_live_in_redis_under_the_tenants_schema_not_in_the_process(alpha):
