@@ -326,6 +326,12 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 RAG_MAX_FILE_MB = env.int("RAG_MAX_FILE_MB", default=25)
 RAG_CHUNK_TOKENS = env.int("RAG_CHUNK_TOKENS", default=200)
 RAG_CHUNK_OVERLAP_TOKENS = env.int("RAG_CHUNK_OVERLAP_TOKENS", default=40)
+# How much of an uploaded file is read (rag/extraction): a file past a limit fails with the reason.
+RAG_MAX_PAGES = env.int("RAG_MAX_PAGES", default=2000)
+RAG_MAX_CHARACTERS = env.int("RAG_MAX_CHARACTERS", default=5_000_000)
+RAG_MAX_EXPANDED_MB = env.int("RAG_MAX_EXPANDED_MB", default=50)  # one compressed part, once decompressed
+RAG_EXTRACTION_MEMORY_MB = env.int("RAG_EXTRACTION_MEMORY_MB", default=1024)  # the child process reading it
+RAG_EXTRACTION_SECONDS = env.int("RAG_EXTRACTION_SECONDS", default=120)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -14,7 +14,7 @@ from django.utils import timezone
 from config.errors import Conflict, DomainError, Forbidden, LimitExceeded, NotFound
 from llm.embeddings import get_embedder
 from rag.chunking import chunk_text
-from rag.extraction import ExtractionError, extract_text, file_type
+from rag.extraction import ExtractionError, content_check, extract_upload, file_type
 from rag.models import Chunk, Document
 from tenants.audit.services import audit_record
 from tenants.billing.services import usage_record
@@ -59,6 +59,7 @@ def document_upload(*, user, filename: str, data: bytes, title: str = "", tags=N
     if size > settings.RAG_MAX_FILE_MB * 1024 * 1024:
         raise FileTooLarge(f"{filename!r} is {size / 1048576:.1f} MB; the largest file accepted is "
                            f"{settings.RAG_MAX_FILE_MB} MB.", details={"size": size})
+    content_check(filename=filename, extension=extension, data=data)  # a .pdf that is not a PDF
     tags = _clean_tags(tags)
     title = (title or filename.rsplit(".", 1)[0]).strip()[:300]
     checksum = hashlib.sha256(data).hexdigest()
@@ -117,7 +118,7 @@ def document_process(*, document_id: int) -> Document:
     try:
         with document.file.open("rb") as handle:
             data = handle.read()
-        extracted = extract_text(data, document.original_name.rsplit(".", 1)[-1].lower())
+        extracted = extract_upload(data, document.original_name.rsplit(".", 1)[-1].lower())
         specs = chunk_text(extracted, max_tokens=settings.RAG_CHUNK_TOKENS,
                            overlap_tokens=settings.RAG_CHUNK_OVERLAP_TOKENS)
         if not specs:

@@ -1,8 +1,9 @@
-"""Readable text out of an uploaded file, by type: .txt, .md, .html, .pdf, .docx.
+"""One extractor per format: .txt/.md, .html, .pdf, .docx.
 
-Each extractor returns the text with headings as Markdown `#` lines (so chunking can
-respect them) and, for PDFs, where each page starts. A file that cannot be read raises
-ExtractionError with a reason a user understands.
+Each returns the text with headings as Markdown `#` lines (so chunking can respect them)
+and, for PDFs, where each page starts. Every extractor is bounded by `Limits`: how many
+pages, how many characters, how far one compressed part may expand. A file that cannot be
+read, or goes past a limit, raises ExtractionError with a reason a user understands.
 """
 
 from __future__ import annotations
@@ -10,19 +11,39 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+import zlib
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-from config.errors import DomainError
+MB = 1024 * 1024
 
 
 class ExtractionError(Exception):
-    """The file is of a supported type but could not be read (corrupt, empty, no text)."""
+    """The file is of a supported type but could not be read (corrupt, empty, no text, too big)."""
 
 
-class UnsupportedFileType(DomainError):
-    code = "unsupported_file_type"
-    status_code = 415
+@dataclass(frozen=True)
+class Limits:
+    """How much of an untrusted file is read (settings.RAG_MAX_* and RAG_EXTRACTION_*)."""
+
+    max_pages: int
+    max_characters: int
+    max_expanded_mb: int  # what one compressed part (a PDF stream, a .docx's text) may expand to
+    memory_mb: int  # address space of the process that parses the file (rag.extraction.isolation)
+    seconds: float  # wall-clock and CPU time of that process
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        return cls(max_pages=settings.RAG_MAX_PAGES, max_characters=settings.RAG_MAX_CHARACTERS,
+                   max_expanded_mb=settings.RAG_MAX_EXPANDED_MB, memory_mb=settings.RAG_EXTRACTION_MEMORY_MB,
+                   seconds=settings.RAG_EXTRACTION_SECONDS)
+
+    def too_long(self) -> ExtractionError:
+        return ExtractionError(f"The document has more than {self.max_characters:,} characters of text, the most "
+                               "that is read from one file; split it into smaller files and upload those.")
 
 
 @dataclass
@@ -35,16 +56,13 @@ class ExtractedText:
         return len(self.page_starts) or None
 
     def page_at(self, offset: int) -> int | None:
-        page = None
-        for number, start in enumerate(self.page_starts, start=1):
-            if start > offset:
-                break
-            page = number
-        return page
+        return bisect_right(self.page_starts, offset) or None
 
 
-def _decode(data: bytes) -> str:
-    if b"\x00" in data[:4096]:
+def decode_text(data: bytes) -> str:
+    """The text of a file that must be text: UTF-8 (with or without BOM) or Windows-1252,
+    and no NUL byte anywhere (binary data; Postgres refuses NUL in text, too)."""
+    if b"\x00" in data:
         raise ExtractionError("The file contains binary data, not text.")
     try:
         return data.decode("utf-8-sig")
@@ -56,44 +74,95 @@ def _decode(data: bytes) -> str:
 
 
 def _normalise(text: str) -> str:
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = re.sub(r"[ \u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
-def extract_plain(data: bytes) -> ExtractedText:
-    return ExtractedText(_normalise(_decode(data)))
+def extract_plain(data: bytes, limits: Limits) -> ExtractedText:
+    text = decode_text(data)
+    if len(text) > limits.max_characters:
+        raise limits.too_long()
+    return ExtractedText(_normalise(text))
 
 
-def extract_html(data: bytes) -> ExtractedText:
+def extract_html(data: bytes, limits: Limits) -> ExtractedText:
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(_decode(data), "html.parser")
+    soup = BeautifulSoup(decode_text(data), "html.parser")
     for hidden in soup(["script", "style", "noscript", "template", "head", "svg", "iframe", "nav", "footer"]):
         hidden.decompose()
+    # Edited in place, appending inside: bs4's replace_with and insert_after look the element up
+    # among its siblings, which made a page of 20,000 paragraphs take minutes.
     for level in range(1, 7):
         for heading in soup.find_all(f"h{level}"):
-            heading.replace_with(f"\n\n{'#' * level} {heading.get_text(' ', strip=True)}\n\n")
+            text = heading.get_text(" ", strip=True)
+            heading.clear()
+            heading.append(f"\n\n{'#' * level} {text}\n\n")
     for block in soup.find_all(["p", "li", "tr", "div", "section", "article", "br", "blockquote", "pre"]):
-        block.insert_after("\n\n")
-    return ExtractedText(_normalise(soup.get_text()))
+        block.append("\n\n")
+    text = _normalise(soup.get_text())
+    if len(text) > limits.max_characters:
+        raise limits.too_long()
+    return ExtractedText(text)
 
 
-def extract_pdf(data: bytes) -> ExtractedText:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+def _pdf_configuration(limits: Limits) -> dict:
+    """pypdf's own safety limits, tightened to ours; never run an external decoder on an
+    untrusted file (jbig2dec)."""
+    expanded = limits.max_expanded_mb * MB
+    return {
+        "zlib_maximum_output_length": expanded, "lzw_maximum_output_length": expanded,
+        "run_length_maximum_output_length": expanded, "brotli_maximum_output_length": expanded,
+        "jbig2_maximum_output_length": expanded, "array_based_stream_maximum_output_length": expanded,
+        "image_maximum_buffer_size": expanded, "jbig2dec_binary": None,
+    }
 
-    if not data.startswith(b"%PDF"):
-        raise ExtractionError("The file is not a PDF (it does not start with %PDF).")
+
+def _declared_page_count(reader) -> int:
+    """The page count the file states (/Root /Pages /Count): read without walking the page tree."""
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise ExtractionError("The PDF is encrypted; upload an unprotected copy.")
-        pages = [_normalise(page.extract_text() or "") for page in reader.pages]
+        return int(reader.trailer["/Root"]["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001 - a damaged catalog: the page tree walk counts the pages instead
+        return 0
+
+
+def extract_pdf(data: bytes, limits: Limits) -> ExtractedText:
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError, PyPdfError
+
+    if b"%PDF-" not in data[:1024]:
+        raise ExtractionError("The file is not a PDF (it does not start with %PDF).")
+
+    def check_pages(count: int) -> None:
+        if count > limits.max_pages:
+            raise ExtractionError(f"The PDF has {count:,} pages; at most {limits.max_pages:,} pages are read. "
+                                  "Split it into smaller files and upload those.")
+
+    pages, characters = [], 0
+    try:
+        with apply_configuration(**_pdf_configuration(limits)):
+            reader = PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                raise ExtractionError("The PDF is encrypted; upload an unprotected copy.")
+            check_pages(_declared_page_count(reader))
+            check_pages(len(reader.pages))  # the real count, should the declared one lie
+            for page in reader.pages:
+                pages.append(_normalise(page.extract_text() or ""))
+                characters += len(pages[-1])
+                if characters > limits.max_characters:
+                    raise limits.too_long()
     except ExtractionError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except LimitReachedError as exc:
+        if "decompress" in str(exc).lower():
+            raise ExtractionError(
+                f"Part of the PDF expands to more than {limits.max_expanded_mb} MB when decompressed (a "
+                "decompression bomb?), so it was not read.") from exc
+        raise ExtractionError(f"The PDF goes past one of the reader's safety limits ({exc}); it was not read.") from exc
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError,
+            zlib.error) as exc:
         raise ExtractionError(f"The PDF could not be read: {exc}") from exc
     if not any(pages):
         raise ExtractionError("The PDF has no text layer (scanned pages?); OCR is not supported.")
@@ -109,15 +178,30 @@ def extract_pdf(data: bytes) -> ExtractedText:
 WORD_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def extract_docx(data: bytes) -> ExtractedText:
+def _docx_xml(data: bytes, limits: Limits) -> bytes:
+    """word/document.xml, read no further than the expansion limit (a zip bomb stops there)."""
+    most = limits.max_expanded_mb * MB
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive, archive.open("word/document.xml") as member:
+            xml = member.read(most + 1)
+    except (zipfile.BadZipFile, KeyError, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise ExtractionError(f"The .docx file could not be read: {exc}") from exc
+    if len(xml) > most:
+        raise ExtractionError(f"The .docx file's text expands to more than {limits.max_expanded_mb} MB when "
+                              "unzipped (a decompression bomb?), so it was not read.")
+    if b"<!DOCTYPE" in xml or b"<!ENTITY" in xml:
+        raise ExtractionError("The .docx file declares XML entities, which Word never writes (an entity "
+                              "expansion bomb?), so it was not read.")
+    return xml
+
+
+def extract_docx(data: bytes, limits: Limits) -> ExtractedText:
     """Paragraphs and headings from word/document.xml (no extra dependency needed)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            xml = archive.read("word/document.xml")
-        root = ElementTree.fromstring(xml)
-    except (zipfile.BadZipFile, KeyError, ElementTree.ParseError) as exc:
+        root = ElementTree.fromstring(_docx_xml(data, limits))
+    except ElementTree.ParseError as exc:
         raise ExtractionError(f"The .docx file could not be read: {exc}") from exc
-    blocks = []
+    blocks, characters = [], 0
     for paragraph in root.iter(f"{WORD_NS}p"):
         text = "".join(node.text or "" for node in paragraph.iter(f"{WORD_NS}t")).strip()
         if not text:
@@ -125,35 +209,7 @@ def extract_docx(data: bytes) -> ExtractedText:
         style = paragraph.find(f"{WORD_NS}pPr/{WORD_NS}pStyle")
         level = re.match(r"Heading(\d)", style.get(f"{WORD_NS}val", "")) if style is not None else None
         blocks.append(f"{'#' * int(level.group(1))} {text}" if level else text)
+        characters += len(text)
+        if characters > limits.max_characters:
+            raise limits.too_long()
     return ExtractedText(_normalise("\n\n".join(blocks)))
-
-
-# extension -> (mime type, extractor)
-FILE_TYPES = {
-    "txt": ("text/plain", extract_plain),
-    "md": ("text/markdown", extract_plain),
-    "markdown": ("text/markdown", extract_plain),
-    "html": ("text/html", extract_html),
-    "htm": ("text/html", extract_html),
-    "pdf": ("application/pdf", extract_pdf),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", extract_docx),
-}
-
-
-def file_type(filename: str) -> tuple[str, str]:
-    """(extension, mime type) of a supported upload, or UnsupportedFileType."""
-    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    if extension not in FILE_TYPES:
-        raise UnsupportedFileType(
-            f"{filename!r} is not a supported document; upload one of: "
-            + ", ".join(f".{e}" for e in FILE_TYPES) + ".",
-            details={"supported": [f".{e}" for e in FILE_TYPES]},
-        )
-    return extension, FILE_TYPES[extension][0]
-
-
-def extract_text(data: bytes, extension: str) -> ExtractedText:
-    extracted = FILE_TYPES[extension][1](data)
-    if not extracted.text.strip():
-        raise ExtractionError("The document contains no readable text.")
-    return extracted
