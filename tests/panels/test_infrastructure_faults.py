@@ -82,9 +82,13 @@ class Child:
             time.sleep(0.2)
         raise RuntimeError(f"the {self.name} was not {what} in {timeout}s:\n{self.log()[-3000:]}")
 
-    def stop(self) -> None:
+    def terminate(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.terminate()
             try:
                 self.process.wait(20)
             except subprocess.TimeoutExpired:
@@ -105,7 +109,10 @@ class Stack:
         self.redis_url = self.redis.start()
         restored = subprocess.run([str(POSTGRES_BIN_PATH / "pg_restore"), "--no-owner", "--exit-on-error",
                                    "-d", self.database_url, str(dump)], capture_output=True, text=True, timeout=120)
-        assert restored.returncode == 0, restored.stderr[:3000]
+        dump.unlink()
+        if restored.returncode != 0:
+            self.stop()
+            raise RuntimeError(f"the suite's database could not be restored: {restored.stderr[:3000]}")
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -118,12 +125,16 @@ class Stack:
         self.env.pop("PYTEST_CURRENT_TEST", None)
         from config.launcher import serve_commands
 
-        self.web = self.start("web", serve_commands(root, self.port)["web server"])  # what `make run` serves
-        self.worker = self.start("worker", [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "askpanel", "-c", "2", "-l", "INFO",
-            "-n", f"faults-{os.getpid()}@%h", "--without-gossip", "--without-mingle"])
-        self.web.wait_for(lambda: self.answers("/api/v1/health/"), "answering")
-        self.worker.wait_for(lambda: " ready." in self.worker.log(), "ready")
+        try:
+            self.web = self.start("web", serve_commands(root, self.port)["web server"])  # what `make run` serves
+            self.worker = self.start("worker", [
+                sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "askpanel", "-c", "2", "-l", "INFO",
+                "-n", f"faults-{os.getpid()}@%h", "--without-gossip", "--without-mingle"])
+            self.web.wait_for(lambda: self.answers("/api/v1/health/"), "answering")
+            self.worker.wait_for(lambda: " ready." in self.worker.log(), "ready")
+        except BaseException:
+            self.stop()
+            raise
 
     def start(self, name: str, command: list[str]) -> Child:
         child = Child(name, command, self.env, self.root)
@@ -131,11 +142,15 @@ class Stack:
         return child
 
     def stop(self) -> None:
-        for child in reversed(self.children):
+        """Everything stops; the logs stay in the data dir, the database goes."""
+        for child in self.children:  # all at once, then wait for each
+            child.terminate()
+        for child in self.children:
             child.stop()
         self.redis.stop()
         self.postgres_ctl("stop")  # the package's own stop skips a server restarted under it
         self.postgres.stop()
+        shutil.rmtree(self.root / "pg", ignore_errors=True)
 
     # --- faults ----------------------------------------------------------------------
     def restart_redis(self) -> None:
