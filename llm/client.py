@@ -31,7 +31,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
 
     @classmethod
-    def from_settings(cls, **overrides) -> "RetryPolicy":
+    def from_settings(cls, **overrides) -> RetryPolicy:
         """The production schedule: LLM_MAX_ATTEMPTS, LLM_RETRY_BASE_DELAY_S, LLM_RETRY_MAX_DELAY_S."""
         return cls(**{"max_attempts": settings.LLM_MAX_ATTEMPTS, "base_delay_s": settings.LLM_RETRY_BASE_DELAY_S,
                       "max_delay_s": settings.LLM_RETRY_MAX_DELAY_S, **overrides})
