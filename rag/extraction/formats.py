@@ -74,7 +74,9 @@ def decode_text(data: bytes) -> str:
 
 
 def _normalise(text: str) -> str:
-    text = text.replace("\x00", "").replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
+    # NUL and lone surrogates (a PDF font can map glyphs to them) cannot be stored in Postgres.
+    text = re.sub("[\x00\ud800-\udfff]", "", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
     text = re.sub(r"[ \u00a0]+", " ", text)
     text = re.sub(r" *\n *", "\n", text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()

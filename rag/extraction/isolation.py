@@ -43,7 +43,10 @@ def extract_upload(data: bytes, extension: str, limits: Limits | None = None) ->
         logger.warning("extraction of a .%s file ended with status %s: %s", extension, finished.returncode,
                        finished.stderr[-2000:].decode(errors="replace"))
         raise ExtractionError(_ended_reason(finished.returncode, limits))
-    result = json.loads(finished.stdout)
+    try:
+        result = json.loads(finished.stdout)
+    except ValueError as exc:
+        raise ExtractionError("The reader's answer on this file could not be understood; it could not be read.") from exc
     if "error" in result:
         raise ExtractionError(result["error"])
     return ExtractedText(result["text"], result["page_starts"])

@@ -79,6 +79,11 @@ def make_many_pages_pdf(page_count: int, *, declared_count: int | None = None) -
     return _pages_pdf(page_count, _stream(b"BT /F1 12 Tf 72 720 Td (Page) Tj ET"), declared_count=declared_count)
 
 
+def make_nul_text_pdf() -> bytes:
+    """A PDF whose text has NUL characters in it (which Postgres refuses in text)."""
+    return _pages_pdf(1, _stream(b"BT /F1 12 Tf 72 720 Td (Zebra\\000fish assays\\000) Tj ET"))
+
+
 def make_slow_pdf(page_count: int = 2000, operators: int = 200_000) -> bytes:
     """Pages whose one shared content stream holds `operators` empty text objects: small on
     disk, each page a long parse (2,000 pages: tens of minutes)."""
@@ -144,6 +149,7 @@ def make_zip_bomb_docx(mebibytes: int = 1024) -> bytes:
                  ("word/document.xml", _spaces_deflated(mebibytes, raw=True), checksum, mebibytes * MIB)])
 
 
+@functools.cache
 def make_huge_paragraph_docx(mebibytes: int = 48) -> bytes:
     """A .docx whose one paragraph is `mebibytes` MiB of emoji (12 million characters), under
     the 50 MB expansion limit: a 100 KB file that takes several hundred MB to read and hand back."""

@@ -1,7 +1,7 @@
 """A real Celery worker meets hostile documents (issue 18): each one fails its own document
 with a reason, and the next, normal document is ingested by the same worker.
 
-The worker runs with a small extraction budget (256 MB, 8 s) so that the files built to
+The worker runs with a small extraction budget (256 MB, 6 s) so that the files built to
 exhaust memory or time reach it quickly; the bombs and the page count meet the defaults."""
 
 import time
@@ -34,7 +34,7 @@ def hostile_worker(django_db_setup, django_db_blocker):
     queue = f"hostile-{uuid.uuid4().hex[:8]}"
     with django_db_blocker.unblock():
         worker = WorkerProcess(queue, concurrency=1,
-                               extra_env={"RAG_EXTRACTION_MEMORY_MB": "256", "RAG_EXTRACTION_SECONDS": "8"})
+                               extra_env={"RAG_EXTRACTION_MEMORY_MB": "256", "RAG_EXTRACTION_SECONDS": "6"})
     previous = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     yield worker
@@ -76,7 +76,7 @@ HOSTILE = [  # (name, file, what the reason says)
     ("pages.pdf", lambda: make_many_pages_pdf(10_000), "The PDF has 10,000 pages; at most 2,000 pages are read"),
     ("bomb.docx", make_zip_bomb_docx, "expands to more than 50 MB when unzipped"),
     ("greedy.docx", make_huge_paragraph_docx, "needed more than 256 MB of memory, so it was stopped"),
-    ("slow.pdf", make_slow_pdf, "8 s"),
+    ("slow.pdf", make_slow_pdf, "6 s"),
 ]
 
 
