@@ -1,7 +1,7 @@
 """The API under load, with live streams open (issue 18).
 
     python bench/load.py [--seconds 60] [--clients 50] [--tenants 5] [--streams 200] [--think 1.0]
-                         [--warmup 10] [--completed 12] [--waiting 8]
+                         [--warmup 10] [--completed 12] [--waiting 8] [--mix list=30,detail=30,...]
 
 1. Starts the service exactly as `make run` does (`python -m config.launcher serve`: the
    embedded Postgres and Redis, migrations, web server, worker, beat) on a free port, in its
@@ -26,6 +26,8 @@
    status is the expected one (200, or 201 for create); 429s are counted in their own
    column (the bench tenants' limits are set high so none is expected). A response holding
    another tenant's marker is a cross-tenant response; the streams are checked the same way.
+   `--mix list=1` (say) loads one endpoint alone; with the CPU figures below it gives that
+   endpoint's web server CPU per request.
    Before that, `--warmup` seconds of the same load (not counted) let every web worker load
    its models and fill its caches.
 5. Prints p50 / p95 / max and count per endpoint (goal p95 <= 50 ms for list and detail),
@@ -481,10 +483,10 @@ class Results:
 
 
 async def api_client(number: int, seed: int, port: int, tenant: dict, user: dict, results: Results, *, deadline: float,
-                     think: float) -> None:
+                     think: float, mix: dict) -> None:
     rng = random.Random(seed * 1000 + number)
     client = Client(port, tenant["host"], user["token"])
-    endpoints, weights = list(MIX), list(MIX.values())
+    endpoints, weights = list(mix), list(mix.values())
     created = 0
     await asyncio.sleep(rng.uniform(0, think or 0.05))  # not all at once
     try:
@@ -637,7 +639,8 @@ async def run_load(port: int, tenants: list[dict], args, probe: ServerProbe) -> 
         for number in range(args.clients):
             tenant = tenants[number % len(tenants)]
             user = tenant["users"][(number // len(tenants)) % len(tenant["users"])]
-            made.append(api_client(number, seed, port, tenant, user, results, deadline=deadline, think=args.think))
+            made.append(api_client(number, seed, port, tenant, user, results, deadline=deadline, think=args.think,
+                                   mix=args.mix))
         return made
 
     if args.warmup > 0:  # every web worker loads its models and fills its caches; not counted
@@ -672,7 +675,7 @@ def report(results: Results, streams: list[Stream], elapsed: float, args, probe:
     print(f"{'endpoint':<10} {'count':>7} {'req/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'errors':>7} "
           f"{'429':>5} {'cross':>6} {'own':>6}  goal")
     p95 = {}
-    for endpoint in MIX:
+    for endpoint in args.mix:
         times = results.times[endpoint]
         figures = f"{'-':>8} {'-':>8} {'-':>8}"
         if times:
@@ -722,6 +725,8 @@ def report(results: Results, streams: list[Stream], elapsed: float, args, probe:
         + f", the rest (Postgres, Redis, other work on the machine) "
           f"{(cpu['machine'] - cpu['web server'] - cpu['worker and beat'] - cpu['this bench']) / wall:.2f} cores; "
           f"load average {probe.load_before:.1f} -> {probe.load_after:.1f}")
+    if answered:
+        print(f"  web server CPU per answered request (streams included): {cpu['web server'] / answered * 1000:.0f} ms")
     goals = [
         ("list and detail p95 <= 50 ms", all(e in p95 and p95[e] * 1000 <= GOALS_MS[e] for e in GOALS_MS)),
         ("0 errors", errors == 0 and not stream_errors),
@@ -735,6 +740,16 @@ def report(results: Results, streams: list[Stream], elapsed: float, args, probe:
         print(f"  stream errors: {count} x {error}")
 
 
+def mix_parse(text: str) -> dict:
+    mix = {}
+    for part in text.split(","):
+        endpoint, _, weight = part.partition("=")
+        if endpoint.strip() not in MIX or not weight.strip().isdigit():
+            raise argparse.ArgumentTypeError(f"{part!r}: give endpoint=weight with endpoints from {', '.join(MIX)}.")
+        mix[endpoint.strip()] = int(weight)
+    return mix
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=60)
@@ -745,6 +760,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=float, default=10, help="seconds of the same load first, not counted")
     parser.add_argument("--completed", type=int, default=12, help="completed panels per tenant")
     parser.add_argument("--waiting", type=int, default=8, help="hybrid panels awaiting input per tenant (streamed)")
+    parser.add_argument("--mix", type=mix_parse, default=MIX,
+                        help="endpoint=weight,... (default list=30,detail=30,search=15,recommend=15,create=10)")
     args = parser.parse_args()
 
     port = int(os.environ.get("BENCH_PORT") or free_port())
