@@ -213,3 +213,18 @@ def test_200_open_event_streams_do_not_starve_the_api(server, followed):
         for _, writer in streams:
             writer.close()
         loop.close()
+
+
+def test_requests_share_the_processes_redis_connections(server, followed):
+    """Under ASGI Django makes a cache object per request; the routing cache's Redis client is
+    kept per process, so 60 requests do not open 60 Redis connections (they did)."""
+    import redis
+    from django.conf import settings
+
+    stats = redis.Redis.from_url(settings.CACHES["default"]["LOCATION"])
+    before = stats.info("stats")["total_connections_received"]
+    for _ in range(60):
+        status, _, body = server.get(f"/api/v1/panels/{followed['panel'].pk}/", **followed["auth"])
+        assert status == 200 and json.loads(body)["id"] == followed["panel"].pk
+    opened = stats.info("stats")["total_connections_received"] - before
+    assert opened <= 2 * WORKERS * THREADS, f"{opened} Redis connections for 60 requests"
