@@ -72,6 +72,7 @@ def _worker(timeout: float = 1.0) -> str:
 
 
 def _chat_provider() -> str:
+    from llm.client import RetryPolicy
     from llm.providers import llm_client, provider_settings
     from panels.orchestration.experts import ExpertBrief, ExpertTask, Source, ask_expert
 
@@ -87,7 +88,8 @@ def _chat_provider() -> str:
                         "feedback on planned testing before a 510(k) is submitted."),),
     )
     started = time.perf_counter()
-    answer, calls = ask_expert(llm_client(), task, max_tokens=400)
+    # Two attempts, not the panels' minute-long schedule: the doctor answers now.
+    answer, calls = ask_expert(llm_client(retry=RetryPolicy(max_attempts=2)), task, max_tokens=400)
     return (f"{config.provider} / {config.model}: structured answer ({answer.stance}, confidence "
             f"{answer.confidence:.2f}, {sum(c.usage.total_tokens for c in calls)} tokens) "
             f"in {time.perf_counter() - started:.2f}s")
