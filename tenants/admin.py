@@ -8,7 +8,12 @@ from tenants.audit.services import tenant_change_record, tenant_created_record, 
 from tenants.billing.services import plan_change_record, plan_of
 from tenants.models import Domain, Tenant
 from tenants.selectors import tenant_routing_forget
-from tenants.services import tenant_set_status
+from tenants.services import (
+    tenant_set_status,
+    token_admin_record,
+    user_admin_change_record,
+    user_admin_delete_record,
+)
 
 
 class TenantForm(forms.ModelForm):
@@ -110,12 +115,47 @@ class DomainAdmin(admin.ModelAdmin):
         tenant_routing_forget(obj.tenant, domains=[obj.domain])
 
 
-# Users: platform admins on the platform site; a tenant's users on that tenant's site.
+# Users: platform admins on the platform site; a tenant's users on that tenant's site,
+# where what a tenant admin changes is in the tenant's audit trail like the Settings pages.
+class TenantUserAdmin(UserAdmin):
+    def save_model(self, request, obj, form, change):
+        before = User.objects.filter(pk=obj.pk).first() if change else None
+        super().save_model(request, obj, form, change)
+        user_admin_change_record(actor=request.user, user=obj, before=before)
+
+    def delete_model(self, request, obj):
+        user_admin_delete_record(actor=request.user, user=obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_admin_delete_record(actor=request.user, user=user)
+        super().delete_queryset(request, queryset)
+
+
+platform_site.register(User, UserAdmin)
+tenant_site.register(User, TenantUserAdmin)
 for site in (platform_site, tenant_site):
-    site.register(User, UserAdmin)
     site.register(Group, GroupAdmin)
 
 from rest_framework.authtoken.admin import TokenAdmin  # noqa: E402
 from rest_framework.authtoken.models import Token  # noqa: E402
 
-tenant_site.register(Token, TokenAdmin)
+
+class TenantTokenAdmin(TokenAdmin):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            token_admin_record(actor=request.user, token=obj, created=True)
+
+    def delete_model(self, request, obj):
+        token_admin_record(actor=request.user, token=obj, created=False)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset:
+            token_admin_record(actor=request.user, token=token, created=False)
+        super().delete_queryset(request, queryset)
+
+
+tenant_site.register(Token, TenantTokenAdmin)

@@ -301,6 +301,32 @@ def _token_audit(user, action: str, **changes) -> None:
                  target_label=user.get_username(), changes=changes)
 
 
+def user_admin_change_record(*, actor, user, before) -> None:
+    """What a tenant admin changed on a user in the tenant's own /admin/ site, in the trail
+    as the Settings pages record it: created, role changed, deactivated or reactivated."""
+    if before is None:
+        _user_audit(user, AuditEvent.Action.USER_CREATED, actor=actor, role={"from": None, "to": role_of(user)})
+        return
+    if role_of(before) != role_of(user):
+        _user_audit(user, AuditEvent.Action.USER_ROLE_CHANGED, actor=actor,
+                    role={"from": role_of(before), "to": role_of(user)})
+    if before.is_active != user.is_active:
+        action = AuditEvent.Action.USER_REACTIVATED if user.is_active else AuditEvent.Action.USER_DEACTIVATED
+        _user_audit(user, action, actor=actor, is_active={"from": before.is_active, "to": user.is_active})
+
+
+def user_admin_delete_record(*, actor, user) -> None:
+    """A user deleted in the tenant's /admin/ site: recorded as deactivated (they can no longer sign in)."""
+    _user_audit(user, AuditEvent.Action.USER_DEACTIVATED, actor=actor, deleted=True)
+
+
+def token_admin_record(*, actor, token, created: bool) -> None:
+    """A token added or deleted for a user in the tenant's /admin/ site; never the key."""
+    action = AuditEvent.Action.TOKEN_CREATED if created else AuditEvent.Action.TOKEN_REVOKED
+    audit_record(tenant=current_tenant(), action=action, actor=actor, target_kind="token", target_id=token.user_id,
+                 target_label=token.user.get_username(), changes={"in": "admin site"})
+
+
 def token_create(*, user) -> str:
     """A new API token for the user (replacing any previous one); the key is returned once."""
     with transaction.atomic():

@@ -390,3 +390,43 @@ def test_secrets_never_appear(alpha, boss, boss_pages, platform):
         assert LLM_KEY not in text and LLM_KEY[-12:] not in text
         assert created not in text
     assert "llm_api_key" in answers[0] and "changed" in answers[0]
+
+
+def test_users_and_tokens_changed_in_the_tenants_admin_site_are_audited(alpha, boss, boss_pages):
+    """The tenant's own /admin/ site edits users and tokens with Django's forms, not the
+    Settings pages: what a tenant admin does there is in the trail all the same."""
+    count = len(events(alpha))
+    added = boss_pages.post("/admin/auth/user/add/", {
+        "username": "adminsite-user", "password1": "long-enough-pass-9", "password2": "long-enough-pass-9",
+        "usable_password": "true"})
+    assert added.status_code == 302, added.content[-2000:]
+    with schema_context(alpha.schema_name):
+        user = get_user_model().objects.get(username="adminsite-user")
+    created = only_event(alpha, count)
+    assert (created.action, created.target_id, created.changes) == ("user_created", user.pk,
+                                                                      {"role": {"from": None, "to": "member"}})
+    assert_actor(created, boss)
+    changed = boss_pages.post(f"/admin/auth/user/{user.pk}/change/", {
+        "username": "adminsite-user", "is_staff": "on", "date_joined_0": "2026-11-30", "date_joined_1": "07:00:00",
+        "initial-date_joined_0": "2026-11-30", "initial-date_joined_1": "07:00:00"})
+    assert changed.status_code == 302, changed.content[-2000:]
+    role = events(alpha)[count + 1:]
+    assert [(e.action, e.changes) for e in role] == [
+        ("user_role_changed", {"role": {"from": "member", "to": "admin"}}),
+        ("user_deactivated", {"is_active": {"from": True, "to": False}})]  # the unticked "active" box
+    count = len(events(alpha))
+    assert boss_pages.post("/admin/authtoken/token/add/", {"user": user.pk}).status_code == 302
+    with schema_context(alpha.schema_name):
+        from rest_framework.authtoken.models import Token
+        key = Token.objects.get(user=user).key
+    token_event = only_event(alpha, count)
+    assert (token_event.action, token_event.target_id) == ("token_created", user.pk)
+    assert key not in json.dumps(token_event.changes)
+    revoked = boss_pages.post(f"/admin/authtoken/token/{user.pk}/delete/", {"post": "yes"})  # DRF: by user
+    assert revoked.status_code == 302, revoked
+    assert revoked["Location"] == "/admin/authtoken/token/", revoked["Location"]
+    assert only_event(alpha, count + 1).action == "token_revoked"
+    assert boss_pages.post(f"/admin/auth/user/{user.pk}/delete/", {"post": "yes"}).status_code == 302
+    deleted = only_event(alpha, count + 2)
+    assert (deleted.action, deleted.target_label, deleted.changes) == ("user_deactivated", "adminsite-user",
+                                                                        {"deleted": True})
