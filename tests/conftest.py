@@ -17,6 +17,7 @@ from django.db import connection
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
+from config.embedded import die_with_parent
 from tests.factories import make_user  # noqa: F401  (tests import it from here too)
 from tests.fakes.llm_server import FakeLLMServer
 
@@ -203,6 +204,7 @@ class WorkerProcess:
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", str(concurrency),
              "-l", "INFO", "-n", f"{queue}@%h", "--without-gossip", "--without-mingle"],
             cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+            preexec_fn=die_with_parent,  # an interrupted run leaves no worker behind
         )
         self._wait_ready()
 
