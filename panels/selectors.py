@@ -20,6 +20,7 @@ from panels.models import (
     Contribution,
     Panel,
     PanelEvent,
+    PanelMember,
     Recommendation,
     Round,
 )
@@ -49,10 +50,14 @@ def panel_get(*, user, panel_id: int) -> Panel:
 def panel_detail(*, user, panel_id: int) -> Panel:
     """A panel with everything its report shows, in a few queries."""
     panel_get(user=user, panel_id=panel_id)
+    # Experts' embeddings (384 numbers each) are for ranking, not for reports: not read.
+    members = (PanelMember.objects.select_related("agent", "custom_agent")
+               .defer("agent__embedding", "custom_agent__embedding").order_by("seat"))
     contributions = (Contribution.objects.select_related("member", "member__agent", "member__custom_agent")
+                     .defer("member__agent__embedding", "member__custom_agent__embedding")
                      .order_by("member__seat", "id"))
     return (Panel.objects.select_related("owner", "consensus", "recommendation")
-            .prefetch_related("members__agent", "members__custom_agent",
+            .prefetch_related(Prefetch("members", queryset=members),
                               Prefetch("rounds", queryset=Round.objects.prefetch_related(
                                   Prefetch("contributions", queryset=contributions))))
             .get(pk=panel_id))
