@@ -28,8 +28,8 @@ pytestmark = pytest.mark.slow
 
 SCHEMATHESIS = Path(sys.executable).with_name("schemathesis")
 SETTINGS = Path(__file__).with_name("schemathesis.toml")  # only what the schema cannot say
-MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "15"))  # per operation
-MAX_TIME = int(os.environ.get("FUZZ_MAX_TIME", "75"))  # seconds for the whole run
+MAX_EXAMPLES = int(os.environ.get("FUZZ_MAX_EXAMPLES", "10"))  # per operation
+MAX_TIME = int(os.environ.get("FUZZ_MAX_TIME", "45"))  # seconds for the whole run
 SEED = os.environ.get("FUZZ_SEED", "20261130")  # "random": a new one each run
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 

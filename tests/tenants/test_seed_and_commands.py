@@ -20,7 +20,12 @@ def _demo_state():
     return state
 
 
-def test_seed_demo_is_idempotent(capsys):
+def test_seed_demo_twice_gives_the_same_branded_tenants_users_and_documents(capsys):
+    """One test for what seed_demo makes (it creates two schemas and ingests documents:
+    the slowest command the suite runs): run twice, nothing changes or is ingested twice."""
+    from rag.demo import demo_manifest
+    from rag.models import Document
+
     call_command("seed_demo")
     first = _demo_state()
     call_command("seed_demo")
@@ -34,9 +39,7 @@ def test_seed_demo_is_idempotent(capsys):
     with schema_context("public"):
         assert get_user_model().objects.get(username="admin").is_superuser
 
-
-def test_demo_tenants_are_branded_differently_and_users_can_sign_in():
-    call_command("seed_demo")
+    # Branded differently, and the demo users can sign in.
     acme = Tenant.objects.get(schema_name="acme").configuration.branding
     globex = Tenant.objects.get(schema_name="globex").configuration.branding
     assert acme.primary_color != globex.primary_color
@@ -45,6 +48,16 @@ def test_demo_tenants_are_branded_differently_and_users_can_sign_in():
         "/api/v1/auth/token/", {"username": "member", "password": "askpanel-demo"}, format="json"
     )
     assert response.status_code == 200
+
+    # Each tenant its own document set, ready, none ingested twice.
+    manifest = demo_manifest()
+    titles = {}
+    for schema in ("acme", "globex"):
+        with schema_context(schema):
+            assert Document.objects.count() == len(manifest[schema])
+            assert set(Document.objects.values_list("status", flat=True)) == {"ready"}
+            titles[schema] = set(Document.objects.values_list("title", flat=True))
+    assert not titles["acme"] & titles["globex"]
 
 
 def test_provision_tenant_command_creates_schema_domain_and_admin(capsys):
@@ -88,19 +101,3 @@ def test_doctor_prints_a_table_and_fails_clearly_without_a_worker(capsys):
 def test_doctor_passes_with_a_worker(celery_worker, capsys):
     call_command("doctor")
     assert "FAIL" not in capsys.readouterr().out
-
-
-def test_seed_demo_ingests_a_different_document_set_per_tenant():
-    from rag.demo import demo_manifest
-    from rag.models import Document
-
-    call_command("seed_demo")
-    call_command("seed_demo")  # again: nothing ingested twice
-    manifest = demo_manifest()
-    titles = {}
-    for schema in ("acme", "globex"):
-        with schema_context(schema):
-            assert Document.objects.count() == len(manifest[schema])
-            assert set(Document.objects.values_list("status", flat=True)) == {"ready"}
-            titles[schema] = set(Document.objects.values_list("title", flat=True))
-    assert not titles["acme"] & titles["globex"]
