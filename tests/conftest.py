@@ -13,7 +13,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
 from django.db import connection
+from django.test import override_settings
 from django_tenants.utils import schema_context
 from rest_framework.test import APIClient
 
@@ -75,6 +77,21 @@ def media_root_at(path):
 def media_root(tmp_path):
     with media_root_at(tmp_path) as path:
         yield path
+
+
+class FewerRoundsPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's PBKDF2 with 1,000 rounds instead of 1,000,000 (half a second a password here,
+    and the suite makes hundreds of users). The rounds are written into each hash, so the
+    web servers and workers the tests start check these passwords with Django's own hasher."""
+
+    iterations = 1_000
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing():
+    with override_settings(PASSWORD_HASHERS=[
+            "tests.conftest.FewerRoundsPBKDF2PasswordHasher", *settings.PASSWORD_HASHERS]):
+        yield
 
 
 @pytest.fixture(autouse=True)
