@@ -221,7 +221,7 @@ class WorkerProcess:
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", queue, "-c", str(concurrency),
              "-l", "INFO", "-n", f"{queue}@%h", "--without-gossip", "--without-mingle"],
             cwd=BASE_DIR, env=env, stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=die_with_parent,  # an interrupted run leaves no worker behind
+            preexec_fn=die_with_parent,  # noqa: PLW1509 (only prctl) an interrupted run leaves no worker behind
         )
         self._wait_ready()
 
