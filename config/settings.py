@@ -332,6 +332,7 @@ RAG_MAX_CHARACTERS = env.int("RAG_MAX_CHARACTERS", default=5_000_000)
 RAG_MAX_EXPANDED_MB = env.int("RAG_MAX_EXPANDED_MB", default=50)  # one compressed part, once decompressed
 RAG_EXTRACTION_MEMORY_MB = env.int("RAG_EXTRACTION_MEMORY_MB", default=1024)  # the child process reading it
 RAG_EXTRACTION_SECONDS = env.int("RAG_EXTRACTION_SECONDS", default=120)
+RAG_MAX_ATTEMPTS = env.int("RAG_MAX_ATTEMPTS", default=3)  # processing runs cut short by a lost worker, then failed
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -34,6 +34,9 @@ class Document(models.Model):
     tags = models.JSONField(default=list, blank=True)
     page_count = models.PositiveIntegerField(null=True, blank=True)
     chunk_count = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="Times processing started; after RAG_MAX_ATTEMPTS (a file that keeps taking the "
+                             "worker down) the document fails instead of being tried again")
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

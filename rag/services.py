@@ -113,8 +113,16 @@ def document_process(*, document_id: int) -> Document:
             raise NotFound(f"Document {document_id} does not exist (deleted before it was processed?).")
         if document.status == Document.Status.READY:
             return document  # a retried task: nothing to do twice
-        document.status = Document.Status.PROCESSING
-        document.save(update_fields=["status", "updated_at"])
+        if document.status == Document.Status.PROCESSING and document.attempts >= settings.RAG_MAX_ATTEMPTS:
+            exhausted = True  # each earlier run was cut short (the worker died): not once more
+        else:
+            exhausted = False
+            document.attempts += 1
+            document.status = Document.Status.PROCESSING
+            document.save(update_fields=["status", "attempts", "updated_at"])
+    if exhausted:
+        return _fail(document, f"Reading this file stopped the worker {document.attempts} times, so it is not "
+                               "tried again. Check that the file opens, or split it, and upload it again.")
     try:
         with document.file.open("rb") as handle:
             data = handle.read()

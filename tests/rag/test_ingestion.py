@@ -107,3 +107,49 @@ def test_delete_removes_the_document_its_chunks_and_its_file(alpha, media_root, 
         document_delete(document_id=document.id)
         assert not Document.objects.exists() and not Chunk.objects.exists()
     assert not list(media_root.rglob("*.md"))
+
+
+NOTE = b"# Device note\n\nThe De Novo pathway classifies low-risk novel devices into Class II."
+
+
+def uploaded(tenant, name: str, data: bytes) -> Document:
+    """Uploaded and not yet processed (as the worker finds it)."""
+    from django.contrib.auth import get_user_model
+
+    from rag.services import document_upload
+    from tests.factories import make_user
+
+    with schema_context(tenant.schema_name):
+        user = get_user_model().objects.order_by("id").first() or make_user(tenant, "uploader")
+        return document_upload(user=user, filename=name, data=data, enqueue=False)
+
+
+def test_a_file_whose_processing_keeps_stopping_the_worker_fails_instead_of_looping(alpha, media_root, settings):
+    """A lost worker's task is delivered again (acks late, rejected on worker loss); a file that
+    takes the worker down every time would loop forever. Each run counts; a document still
+    `processing` after RAG_MAX_ATTEMPTS runs that never finished fails with the reason."""
+    from rag.services import document_process
+
+    settings.RAG_MAX_ATTEMPTS = 3
+    document = uploaded(alpha, "killer.md", NOTE)
+    with schema_context("alpha"):
+        # Three runs that started and never finished (the worker died in each).
+        Document.objects.filter(pk=document.pk).update(status="processing", attempts=3)
+        document = document_process(document_id=document.pk)
+        assert document.status == "failed"
+        assert "stopped the worker 3 times" in document.failure_reason and "upload it again" in document.failure_reason
+        assert not Chunk.objects.filter(document=document).exists()
+
+
+def test_runs_are_counted_and_a_run_that_finishes_before_the_limit_is_kept(alpha, media_root, settings):
+    from rag.services import document_process
+
+    settings.RAG_MAX_ATTEMPTS = 3
+    document = uploaded(alpha, "survivor.md", NOTE)
+    with schema_context("alpha"):
+        Document.objects.filter(pk=document.pk).update(status="processing", attempts=2)  # two lost runs
+        document = document_process(document_id=document.pk)
+        assert (document.status, document.attempts) == ("ready", 3)
+        assert Chunk.objects.filter(document=document).exists()
+        fresh = uploaded(alpha, "fresh.md", NOTE + b" Fresh.")
+        assert document_process(document_id=fresh.pk).attempts == 1
