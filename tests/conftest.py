@@ -247,19 +247,29 @@ class WorkerProcess:
         self._log.close()
 
 
+@contextmanager
+def worker_on_own_queue(name: str, django_db_blocker, **options):
+    """A real worker process on a queue of its own, where the tasks this process enqueues go
+    until the block ends; then the worker stops."""
+    from config.celery import app
+
+    queue = f"{name}-{uuid.uuid4().hex[:8]}"
+    with django_db_blocker.unblock():
+        worker = WorkerProcess(queue, **options)
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        yield worker
+    finally:
+        app.conf.task_default_queue = previous
+        worker.stop()
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker):
     """A real worker process for the session; tasks are routed to its private queue."""
-    from config.celery import app
-
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    with django_db_blocker.unblock():
-        worker = WorkerProcess(queue)
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield worker
-    app.conf.task_default_queue = previous
-    worker.stop()
+    with worker_on_own_queue("test", django_db_blocker) as worker:
+        yield worker
 
 
 @pytest.fixture(scope="session")

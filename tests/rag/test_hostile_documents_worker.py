@@ -12,7 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django_tenants.utils import schema_context
 
 from rag.models import Document
-from tests.conftest import WorkerProcess, api_client, make_token
+from tests.conftest import api_client, make_token, worker_on_own_queue
 from tests.factories import make_user
 from tests.rag.files import (
     make_flate_bomb_pdf,
@@ -29,17 +29,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def hostile_worker(django_db_setup, django_db_blocker):
     """A worker of its own (one process), with a small extraction budget, on its own queue."""
-    from config.celery import app
-
-    queue = f"hostile-{uuid.uuid4().hex[:8]}"
-    with django_db_blocker.unblock():
-        worker = WorkerProcess(queue, concurrency=1,
-                               extra_env={"RAG_EXTRACTION_MEMORY_MB": "256", "RAG_EXTRACTION_SECONDS": "6"})
-    previous = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    yield worker
-    app.conf.task_default_queue = previous
-    worker.stop()
+    with worker_on_own_queue("hostile", django_db_blocker, concurrency=1,
+                             extra_env={"RAG_EXTRACTION_MEMORY_MB": "256", "RAG_EXTRACTION_SECONDS": "6"}) as worker:
+        yield worker
 
 
 @pytest.fixture(scope="module")
