@@ -5,6 +5,7 @@ matrix), download the PDF; a hybrid panel takes a human's input from the page.""
 import re
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.browser.conftest import screenshot, sign_in
 
@@ -42,7 +43,11 @@ def fill_question(page, site, question: str, panel_type: str) -> None:
 
 def submit_panel(page) -> int:
     page.click("#ask-submit")
-    page.wait_for_url(re.compile(r"/panels/\d+/$"))
+    try:
+        page.wait_for_url(re.compile(r"/panels/\d+/$"))
+    except PlaywrightTimeoutError:  # say what the page says (a refusal, an error), not only "timeout"
+        said = page.locator("[role=alert], .error, .errorlist").all_inner_texts()
+        raise AssertionError(f"no panel page after asking; still at {page.url}, which says: {said}") from None
     return int(re.search(r"/panels/(\d+)/$", page.url).group(1))
 
 
